@@ -1,0 +1,23 @@
+"""sklearn-dnn: scikit-learn estimators that train deep neural networks well."""
+
+from ._activations import ACTIVATIONS
+from ._classifier import DeepClassifier
+from ._initializers import INITIALIZERS
+from ._module import MLP
+from ._optimizers import OPTIMIZERS
+from ._regressor import DeepRegressor
+from ._schedules import SCHEDULES
+from .exceptions import TrainingDivergedError
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ACTIVATIONS",
+    "INITIALIZERS",
+    "MLP",
+    "OPTIMIZERS",
+    "SCHEDULES",
+    "DeepClassifier",
+    "DeepRegressor",
+    "TrainingDivergedError",
+]

@@ -1,0 +1,139 @@
+"""DeepClassifier."""
+
+import numpy as np
+from scipy.special import log_softmax, softmax
+from sklearn.base import ClassifierMixin
+from sklearn.metrics import accuracy_score
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils.multiclass import check_classification_targets
+from torch import nn
+
+from ._base import BaseDeepEstimator
+from ._docs import fill_doc
+
+
+def _accuracy(y_true, outputs, sample_weight):
+    return accuracy_score(y_true, outputs.argmax(axis=1), sample_weight=sample_weight)
+
+
+@fill_doc
+class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
+    """A deep multi-layer perceptron classifier trained with PyTorch.
+
+    The network ends in one output per class and is trained with the
+    (sample-weighted) cross-entropy loss. Labels may be of any type
+    (strings too); binary and multiclass problems are supported.
+
+    Parameters
+    ----------
+    {parameters}
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+    {attributes}
+
+    See Also
+    --------
+    DeepRegressor : The same network for regression.
+    sklearn.neural_network.MLPClassifier : scikit-learn's own MLP.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sklearn_dnn import DeepClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = make_pipeline(StandardScaler(), DeepClassifier(random_state=0))
+    >>> clf.fit(X, y).score(X, y) > 0.95
+    True
+    >>> clf.predict_proba(X[:1]).round(2).sum()
+    np.float64(1.0)
+    """
+
+    _criterion = nn.CrossEntropyLoss
+    _target_validation = {}
+
+    def _encode_target(self, y, sample_weight, continuing, dtype):
+        check_classification_targets(y)
+        if continuing:
+            unseen = np.setdiff1d(y, self.classes_)
+            if unseen.size:
+                raise ValueError(
+                    f"y contains labels {unseen.tolist()} not seen in the first fit; "
+                    f"warm_start continues with classes {self.classes_.tolist()}."
+                )
+            return np.searchsorted(self.classes_, y).astype(np.int64)
+        encoder = LabelEncoder().fit(y)
+        if len(encoder.classes_) < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes in the "
+                f"data, but the data contains only one class: {encoder.classes_[0]!r}."
+            )
+        self.classes_ = encoder.classes_
+        return encoder.transform(y).astype(np.int64)
+
+    def _n_outputs(self, target):
+        return len(self.classes_)
+
+    def _holdout(self, X, target, sample_weight, rng):
+        # Stratify when every class has the two rows it needs; fall back to
+        # a plain random split on tiny data.
+        counts = np.bincount(target)
+        stratify = target if counts[counts > 0].min() >= 2 else None
+        return train_test_split(
+            X,
+            target,
+            sample_weight,
+            test_size=self.validation_fraction,
+            random_state=rng,
+            stratify=stratify,
+        )
+
+    @staticmethod
+    def _valid_score(y_true, outputs, sample_weight):
+        return _accuracy(y_true, outputs, sample_weight)
+
+    def predict_proba(self, X):
+        """Class probabilities of every row of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Columns follow ``classes_``; each row sums to 1.
+        """
+        return softmax(self._forward(X), axis=1)
+
+    def predict_log_proba(self, X):
+        """Logarithm of the class probabilities of every row of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        return log_softmax(self._forward(X), axis=1)
+
+    def predict(self, X):
+        """Most probable class of every row of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        outputs = self._forward(X)
+        return self.classes_[outputs.argmax(axis=1)]

@@ -1,0 +1,156 @@
+"""Docstring fragments shared by the estimators, filled in by :func:`fill_doc`."""
+
+import textwrap
+
+_PARAMETERS = """\
+hidden_layer_sizes : tuple of int, default=(100, 100)
+    Width of each hidden layer, input side first. ``()`` gives a network
+    with no hidden layer (a linear model).
+
+activation : str, torch.nn.Module instance or subclass, default="relu"
+    Activation after every hidden layer: one of ``"sigmoid"``,
+    ``"tanh"``, ``"relu"``, ``"leaky_relu"`` (slope 0.01), ``"prelu"``,
+    ``"elu"``, ``"selu"``, ``"gelu"``, ``"silu"``, ``"mish"``, or a module
+    such as ``torch.nn.LeakyReLU(0.2)`` (copied for every layer) or a
+    module class.
+
+initializer : str or callable, default="auto"
+    How hidden weight matrices are initialized: ``"auto"`` (He for the
+    ReLU family, LeCun for SELU, Glorot otherwise), ``"glorot_uniform"``,
+    ``"glorot_normal"``, ``"he_uniform"``, ``"he_normal"``,
+    ``"lecun_uniform"``, ``"lecun_normal"``, ``"orthogonal"``, or a
+    callable that fills a weight tensor in place. Biases start at zero;
+    the output layer is Glorot uniform.
+
+batchnorm : bool, default=False
+    Insert batch normalization between each hidden Linear layer and its
+    activation.
+
+dropout : float, default=0.0
+    Dropout rate in [0, 1) after each hidden activation. With
+    ``activation="selu"`` it is AlphaDropout, which keeps
+    self-normalization.
+
+optimizer : str or torch.optim.Optimizer subclass, default="adam"
+    One of ``"sgd"``, ``"adagrad"``, ``"rmsprop"``, ``"adam"``,
+    ``"adamax"``, ``"nadam"``, ``"adamw"``, or an optimizer class, which
+    receives ``lr`` (and ``momentum``, ``nesterov`` when it takes them).
+
+learning_rate : float, default=1e-3
+    Initial learning rate (the peak rate for ``schedule="onecycle"``).
+
+momentum : float, default=0.9
+    Momentum of ``"sgd"`` and ``"rmsprop"``.
+
+nesterov : bool, default=False
+    Use Nesterov momentum with ``"sgd"``.
+
+schedule : str or None, default=None
+    Learning-rate schedule: ``"exponential"``, ``"step"`` (piecewise
+    constant), ``"power"``, ``"plateau"`` (performance scheduling on the
+    monitored loss), ``"onecycle"`` (stepped every batch) or ``"cosine"``.
+    None keeps the rate constant.
+
+decay_rate : float, default=0.1
+    Factor the learning rate is multiplied by: every ``decay_steps``
+    epochs (``"exponential"``, smoothly; ``"step"``, at once) or after
+    ``decay_steps`` epochs without improvement (``"plateau"``).
+
+decay_steps : int or tuple of int, default=10
+    Epochs per decay (see ``decay_rate``), the time scale ``s`` of
+    ``"power"`` (``lr / (1 + t / s) ** power_t``), or, for ``"step"``, a
+    tuple of the epochs at which the rate drops.
+
+power_t : float, default=1.0
+    Exponent of the ``"power"`` schedule.
+
+l1 : float, default=0.0
+    Weight of the L1 penalty ``l1 * sum(|W|)`` over every weight matrix
+    (not biases, not batch normalization), added to the mean loss of each
+    batch as Keras' kernel regularizers do.
+
+l2 : float, default=0.0
+    Weight of the L2 penalty ``l2 * sum(W ** 2)``, like ``l1``.
+
+max_norm : float or None, default=None
+    After every optimizer step, rescale each hidden unit's incoming
+    weight vector to an L2 norm of at most ``max_norm``.
+
+clip_grad_norm : float or None, default=None
+    Clip the norm of the whole gradient to this value at every step.
+
+batch_size : int or "auto", default="auto"
+    Rows per mini-batch; ``"auto"`` is ``min(200, n_samples)``.
+
+max_epochs : int, default=200
+    Largest number of passes over the training data in one call to
+    ``fit``.
+
+early_stopping : bool, default=False
+    Hold out ``validation_fraction`` of the rows (stratified for a
+    classifier), stop when the validation loss has not improved by
+    ``tol`` for ``patience`` epochs and restore the best weights. When
+    False no data is held out and training stops once the training loss
+    has not improved by ``tol`` for ``patience`` epochs.
+
+validation_fraction : float, default=0.1
+    Fraction of the rows held out when ``early_stopping=True``.
+
+patience : int, default=10
+    Epochs without improvement before training stops.
+
+tol : float, default=1e-4
+    Smallest decrease of the monitored loss that counts as improvement.
+
+random_state : int, RandomState instance or None, default=None
+    Seeds the weight initialization, the shuffling, dropout and the
+    validation split. The same integer gives the same model, bit for bit
+    on the same machine; torch's and numpy's global random state are left
+    untouched.
+
+device : {"cpu", "cuda", "auto"}, default="cpu"
+    Where to train; ``"auto"`` picks a CUDA GPU when torch sees one.
+    Predictions are always returned as numpy arrays.
+
+verbose : int, default=0
+    0 prints nothing; 1 prints a line per epoch.
+
+warm_start : bool, default=False
+    When True, a second call to ``fit`` continues from the current
+    weights and optimizer state instead of starting afresh.
+"""
+
+_ATTRIBUTES = """\
+module_ : torch.nn.Module
+    The trained network (an ``MLP``), in evaluation mode.
+
+net_ : skorch.NeuralNet
+    The skorch net that trained ``module_``.
+
+history_ : list of dict
+    One dict per epoch with ``epoch``, ``train_loss``, ``lr`` (the
+    learning rate at the end of the epoch) and ``dur`` (seconds); with
+    early stopping also ``valid_loss`` and ``valid_score`` (accuracy or
+    R^2 on the held-out rows).
+
+n_iter_ : int
+    Number of epochs trained (``len(history_)``).
+
+n_features_in_ : int
+    Number of features seen during fit.
+
+feature_names_in_ : ndarray of shape (n_features_in_,)
+    Names of features seen during fit, when X has string column names.
+"""
+
+
+def _indent(text, width):
+    return textwrap.indent(text, " " * width).lstrip()
+
+
+def fill_doc(cls):
+    """Fill ``{parameters}`` and ``{attributes}`` in a class docstring."""
+    cls.__doc__ = cls.__doc__.replace("{parameters}", _indent(_PARAMETERS, 4)).replace(
+        "{attributes}", _indent(_ATTRIBUTES, 4)
+    )
+    return cls

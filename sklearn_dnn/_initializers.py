@@ -1,0 +1,53 @@
+"""Weight initializers: the name -> function table.
+
+Each function fills a 2-D weight tensor of shape ``(fan_out, fan_in)`` in
+place. Biases are always set to zero.
+
+=================  ==============================================
+name               standard deviation of the weights
+=================  ==============================================
+glorot_*           ``sqrt(2 / (fan_in + fan_out))``
+he_*               ``sqrt(2 / fan_in)``
+lecun_*            ``sqrt(1 / fan_in)``
+orthogonal         rows (or columns) orthonormal
+=================  ==============================================
+"""
+
+from functools import partial
+
+from torch import nn
+
+INITIALIZERS = {
+    "glorot_uniform": nn.init.xavier_uniform_,
+    "glorot_normal": nn.init.xavier_normal_,
+    "he_uniform": partial(nn.init.kaiming_uniform_, nonlinearity="relu"),
+    "he_normal": partial(nn.init.kaiming_normal_, nonlinearity="relu"),
+    "lecun_uniform": partial(nn.init.kaiming_uniform_, nonlinearity="linear"),
+    "lecun_normal": partial(nn.init.kaiming_normal_, nonlinearity="linear"),
+    "orthogonal": nn.init.orthogonal_,
+}
+
+# What ``initializer="auto"`` picks for each activation family.
+AUTO_INITIALIZERS = {
+    "he": "he_uniform",
+    "lecun": "lecun_normal",
+    "glorot": "glorot_uniform",
+}
+
+
+def get_initializer(initializer, family):
+    """Return the function that initializes a weight tensor.
+
+    Parameters
+    ----------
+    initializer : str or callable
+        ``"auto"``, a key of :data:`INITIALIZERS` or a callable that
+        fills a weight tensor in place.
+    family : {"he", "lecun", "glorot"}
+        The family of the activation, used when ``initializer="auto"``.
+    """
+    if callable(initializer):
+        return initializer
+    if initializer == "auto":
+        initializer = AUTO_INITIALIZERS[family]
+    return INITIALIZERS[initializer]

@@ -1,0 +1,61 @@
+"""Optimizers: the name -> factory table.
+
+Each factory takes the parameters to optimize and the estimator's
+``learning_rate``, ``momentum`` and ``nesterov`` and returns a
+``torch.optim.Optimizer``. ``momentum`` is used by SGD and RMSProp,
+``nesterov`` by SGD only.
+"""
+
+import inspect
+
+import torch
+
+
+def _sgd(params, lr, momentum, nesterov):
+    return torch.optim.SGD(params, lr=lr, momentum=momentum, nesterov=nesterov)
+
+
+def _rmsprop(params, lr, momentum, nesterov):
+    return torch.optim.RMSprop(params, lr=lr, momentum=momentum)
+
+
+def _plain(optimizer_class):
+    def factory(params, lr, momentum, nesterov):
+        return optimizer_class(params, lr=lr)
+
+    factory.__name__ = optimizer_class.__name__
+    return factory
+
+
+OPTIMIZERS = {
+    "sgd": _sgd,
+    "adagrad": _plain(torch.optim.Adagrad),
+    "rmsprop": _rmsprop,
+    "adam": _plain(torch.optim.Adam),
+    "adamax": _plain(torch.optim.Adamax),
+    "nadam": _plain(torch.optim.NAdam),
+    "adamw": _plain(torch.optim.AdamW),
+}
+
+
+def make_optimizer(params, lr, *, optimizer, momentum, nesterov):
+    """Build the optimizer named by ``optimizer`` over ``params``.
+
+    ``optimizer`` is a key of :data:`OPTIMIZERS` or a subclass of
+    ``torch.optim.Optimizer``; a subclass gets ``lr``, plus ``momentum``
+    and ``nesterov`` when its signature accepts them.
+    """
+    if isinstance(optimizer, str):
+        return OPTIMIZERS[optimizer](params, lr, momentum, nesterov)
+    if isinstance(optimizer, type) and issubclass(optimizer, torch.optim.Optimizer):
+        accepted = inspect.signature(optimizer).parameters
+        kwargs = {"lr": lr}
+        if "momentum" in accepted:
+            kwargs["momentum"] = momentum
+        if "nesterov" in accepted:
+            kwargs["nesterov"] = nesterov
+        return optimizer(params, **kwargs)
+    raise ValueError(
+        f"optimizer must be one of {sorted(OPTIMIZERS)} or a subclass of "
+        f"torch.optim.Optimizer; got {optimizer!r}."
+    )

@@ -1,0 +1,9 @@
+"""Exceptions and warnings raised by sklearn-dnn."""
+
+
+class TrainingDivergedError(FloatingPointError):
+    """Raised when the training loss stops being a finite number.
+
+    The message names the epoch and the remedies: a lower
+    ``learning_rate``, ``clip_grad_norm``, scaled inputs.
+    """
