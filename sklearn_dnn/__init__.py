@@ -7,7 +7,7 @@ from ._module import MLP
 from ._optimizers import OPTIMIZERS
 from ._regressor import DeepRegressor
 from ._schedules import SCHEDULES
-from .exceptions import TrainingDivergedError
+from .exceptions import DivergenceWarning, TrainingDivergedError
 
 __version__ = "0.1.0"
 
@@ -19,5 +19,6 @@ __all__ = [
     "SCHEDULES",
     "DeepClassifier",
     "DeepRegressor",
+    "DivergenceWarning",
     "TrainingDivergedError",
 ]

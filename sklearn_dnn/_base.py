@@ -28,10 +28,14 @@ from ._module import MLP
 from ._net import SliceLoader, TensorData, TrainingNet
 from ._optimizers import OPTIMIZERS, make_optimizer
 from ._schedules import SCHEDULES, make_schedule
+from .exceptions import DivergenceWarning
 
 # Rows per forward pass at prediction time: large enough to amortize
 # torch's per-call overhead, small enough to bound memory.
 PREDICT_CHUNK_ROWS = 16384
+
+# A training loss this many times its first epoch's counts as an explosion.
+EXPLOSION_FACTOR = 100.0
 
 # The network computes in X's floating type when it is float32 (faster)
 # and in float64 otherwise, as scikit-learn's MLP does.
@@ -245,8 +249,6 @@ class BaseDeepEstimator(BaseEstimator):
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
-        if not sample_weight.any():
-            raise ValueError("sample_weight must not be zero for every row.")
         if continuing:
             X = X.astype(self._numpy_dtype(), copy=False)
         target = self._encode_target(y, sample_weight, continuing, X.dtype)
@@ -275,15 +277,37 @@ class BaseDeepEstimator(BaseEstimator):
             for epoch in self.net_.history
         ]
         self.n_iter_ = len(self.history_)
+        self._warn_if_unstable(self.history_[n_before:])
         if self.n_iter_ - n_before >= self.max_epochs:
             monitored = "validation" if self.early_stopping else "training"
             warnings.warn(
-                f"{type(self).__name__} reached max_epochs={self.max_epochs} while "
-                f"the {monitored} loss was still improving by more than "
-                f"tol={self.tol}. Increase max_epochs or learning_rate.",
+                f"{type(self).__name__} reached max_epochs={self.max_epochs} before "
+                f"the {monitored} loss stopped improving (by tol={self.tol} within "
+                f"patience={self.patience} epochs). Increase max_epochs, or "
+                "learning_rate if the loss falls slowly.",
                 ConvergenceWarning,
             )
         return self
+
+    def _warn_if_unstable(self, epochs):
+        """Warn when the loss of this fit exploded or ended above its start."""
+        losses = np.array([epoch["train_loss"] for epoch in epochs])
+        worst = int(losses.argmax())
+        if losses[worst] > EXPLOSION_FACTOR * losses[0]:
+            what = (
+                f"exploded to {losses[worst]:.3g} in epoch {worst + 1} "
+                f"(epoch 1: {losses[0]:.3g})"
+            )
+        elif len(losses) > 1 and losses[-1] > losses[0]:
+            what = f"ended at {losses[-1]:.3g}, above its first epoch's {losses[0]:.3g}"
+        else:
+            return
+        warnings.warn(
+            f"The training loss {what}: training was unstable. Lower "
+            f"learning_rate (it is {self.learning_rate}), set clip_grad_norm, or "
+            "scale the inputs (for example with sklearn.preprocessing.StandardScaler).",
+            DivergenceWarning,
+        )
 
     def _split(self, X, target, sample_weight, rng, device):
         """Move the data to ``device`` and hold out the validation set."""
@@ -388,7 +412,7 @@ class BaseDeepEstimator(BaseEstimator):
 
     def _forward(self, X):
         """Raw network outputs for ``X`` as a float64 array, in eval mode."""
-        check_is_fitted(self)
+        check_is_fitted(self, "module_")
         X = validate_data(self, X, reset=False, dtype=FLOAT_DTYPES)
         X = X.astype(self._numpy_dtype(), copy=False)
         module = self.module_

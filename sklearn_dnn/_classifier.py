@@ -71,7 +71,7 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
         if len(encoder.classes_) < 2:
             raise ValueError(
                 f"{type(self).__name__} needs samples of at least 2 classes in the "
-                f"data, but the data contains only one class: {encoder.classes_[0]!r}."
+                f"data, but the data contains only one class: {encoder.classes_.tolist()[0]!r}."
             )
         self.classes_ = encoder.classes_
         return encoder.transform(y).astype(np.int64)

@@ -7,3 +7,7 @@ class TrainingDivergedError(FloatingPointError):
     The message names the epoch and the remedies: a lower
     ``learning_rate``, ``clip_grad_norm``, scaled inputs.
     """
+
+
+class DivergenceWarning(UserWarning):
+    """Warned when the training loss exploded or ended above where it began."""

@@ -1,3 +1,9 @@
+import os
+
+# Lets scikit-learn's check_array_api_input run instead of skipping; scipy
+# reads it when first imported, so it is set before anything imports scipy.
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
 import pytest
 import torch
 

@@ -1,0 +1,123 @@
+"""l1, l2, max-norm, dropout, clipping and early stopping have their effect."""
+
+import numpy as np
+import pytest
+import torch
+
+from sklearn_dnn import DeepClassifier, DeepRegressor
+
+from ._data import classification, regression
+
+
+def weights(model):
+    return np.concatenate(
+        [layer.weight.detach().numpy().ravel() for layer in model.module_.linear_layers()]
+    )
+
+
+def fit_regressor(**params):
+    X, y = regression(n_samples=150)
+    settings = dict(
+        hidden_layer_sizes=(32, 32), learning_rate=0.01, batch_size=16,
+        max_epochs=40, tol=0, random_state=0,
+    )
+    settings.update(params)
+    return DeepRegressor(**settings).fit(X, y)
+
+
+def test_l1_makes_weights_sparser():
+    plain, sparse = fit_regressor(), fit_regressor(l1=1e-3)
+    near_zero = [np.mean(np.abs(weights(m)) < 1e-2) for m in (plain, sparse)]
+    assert near_zero[1] > 2 * near_zero[0]
+
+
+def test_l2_makes_weights_smaller():
+    plain, shrunk = fit_regressor(), fit_regressor(l2=1e-2)
+    assert np.linalg.norm(weights(shrunk)) < 0.7 * np.linalg.norm(weights(plain))
+
+
+def test_penalties_leave_biases_alone():
+    model = fit_regressor(l2=1.0, max_epochs=20)
+    # A heavy penalty drives the weights to zero but not the output bias.
+    assert np.abs(weights(model)).max() < 0.05
+    assert model.net_.history[0]["train_loss"] > model.history_[-1]["train_loss"]
+
+
+def test_max_norm_bounds_every_hidden_unit():
+    plain = fit_regressor(learning_rate=0.01)
+    bounded = fit_regressor(learning_rate=0.01, max_norm=0.5)
+    for model, holds in ((plain, False), (bounded, True)):
+        norms = [
+            layer.weight.detach().norm(dim=1).max().item()
+            for layer in model.module_.linear_layers()[:-1]
+        ]
+        assert (max(norms) <= 0.5 + 1e-5) is holds
+
+
+def test_clip_grad_norm_bounds_each_step():
+    # Plain SGD moves the weights by lr * |gradient|; with clipping every
+    # step moves them by at most lr * clip_grad_norm.
+    X, y = regression(n_samples=100)
+    params = dict(
+        hidden_layer_sizes=(16,), optimizer="sgd", momentum=0.0, learning_rate=0.1,
+        batch_size=100, max_epochs=1, random_state=0,
+    )
+    start = DeepRegressor(**params, max_norm=None)
+    start.set_params(learning_rate=1e-12).fit(X, y)
+    clipped = DeepRegressor(**params, clip_grad_norm=0.01).fit(X, y)
+    free = DeepRegressor(**params).fit(X, y)
+    step = lambda m: np.linalg.norm(  # noqa: E731
+        np.concatenate([p.detach().numpy().ravel() for p in m.module_.parameters()])
+        - np.concatenate([p.detach().numpy().ravel() for p in start.module_.parameters()])
+    )
+    assert step(clipped) <= 0.1 * 0.01 * (1 + 1e-4)
+    assert step(free) > 10 * step(clipped)
+
+
+def test_dropout_is_off_at_prediction_time():
+    X, y = classification()
+    clf = DeepClassifier(dropout=0.5, max_epochs=5, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(clf.predict_proba(X), clf.predict_proba(X))
+    assert not clf.module_.training
+
+
+def test_dropout_regularizes_training_loss():
+    plain = fit_regressor()
+    dropped = fit_regressor(dropout=0.5)
+    assert dropped.history_[-1]["train_loss"] > 2 * plain.history_[-1]["train_loss"]
+
+
+def test_early_stopping_holds_out_data_and_restores_the_best_weights():
+    X, y = regression(n_samples=200)
+    params = dict(
+        hidden_layer_sizes=(64, 64), early_stopping=True, validation_fraction=0.2,
+        patience=5, learning_rate=0.01, random_state=0,
+    )
+    stopped = DeepRegressor(max_epochs=300, **params).fit(X, y)
+    assert stopped.n_iter_ < 300
+    valid = [epoch["valid_loss"] for epoch in stopped.history_]
+    best = int(np.argmin(valid)) + 1
+    assert best == stopped.n_iter_ - 5
+    assert all(-1 < epoch["valid_score"] <= 1 for epoch in stopped.history_)
+    # The same run cut at the best epoch ends with the weights that the
+    # stopped run restored.
+    at_best = DeepRegressor(max_epochs=best, **params).fit(X, y)
+    np.testing.assert_array_equal(stopped.predict(X), at_best.predict(X))
+
+
+def test_early_stopping_off_holds_nothing_out():
+    X, y = classification()
+    clf = DeepClassifier(max_epochs=3, random_state=0).fit(X, y)
+    assert "valid_loss" not in clf.history_[0]
+    assert clf.net_.history[0]["train_batch_count"] == 1  # all 200 rows, one batch
+
+
+def test_early_stopping_holds_out_validation_fraction_of_the_rows():
+    X, y = classification(n_samples=300, n_classes=3)
+    clf = DeepClassifier(
+        early_stopping=True, validation_fraction=0.2, max_epochs=1, random_state=0
+    ).fit(X, y)
+    epoch = clf.net_.history[0]
+    n_train = sum(batch["train_batch_size"] for batch in epoch["batches"] if "train_batch_size" in batch)
+    n_valid = sum(batch["valid_batch_size"] for batch in epoch["batches"] if "valid_batch_size" in batch)
+    assert (n_train, n_valid) == (240, 60)

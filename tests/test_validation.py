@@ -1,0 +1,166 @@
+"""Bad input and bad hyperparameters get a clear ValueError naming the problem."""
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from sklearn.exceptions import NotFittedError
+
+from sklearn_dnn import (
+    DeepClassifier,
+    DeepRegressor,
+    DivergenceWarning,
+    TrainingDivergedError,
+)
+
+from ._data import classification, regression
+
+ESTIMATORS = [DeepClassifier, DeepRegressor]
+
+
+def data_for(Estimator, n_samples=40):
+    return (classification if Estimator is DeepClassifier else regression)(n_samples)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize(
+    "value, message", [(np.nan, "Input X contains NaN"), (np.inf, "Input X contains inf")]
+)
+def test_nan_or_inf_in_X(Estimator, value, message):
+    X, y = data_for(Estimator)
+    X[3, 2] = value
+    with pytest.raises(ValueError, match=message):
+        Estimator(max_epochs=1).fit(X, y)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_nan_in_y(Estimator):
+    X, y = data_for(Estimator)
+    y = y.astype(float)
+    y[0] = np.nan
+    with pytest.raises(ValueError, match="Input y contains NaN"):
+        Estimator(max_epochs=1).fit(X, y)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_strings_in_X(Estimator):
+    X, y = data_for(Estimator)
+    X = X.astype(object)
+    X[0, 0] = "seven"
+    with pytest.raises(ValueError, match="could not convert string to float: 'seven'"):
+        Estimator(max_epochs=1).fit(X, y)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_no_rows(Estimator):
+    with pytest.raises(ValueError, match="Found array with 0 sample"):
+        Estimator().fit(np.empty((0, 3)), np.empty(0))
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_3d_X(Estimator):
+    with pytest.raises(ValueError, match="Found array with dim 3"):
+        Estimator().fit(np.zeros((10, 2, 2)), np.arange(10) % 2)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_wrong_number_of_features_at_predict_time(Estimator):
+    X, y = data_for(Estimator)
+    model = Estimator(max_epochs=1).fit(X, y)
+    with pytest.raises(ValueError, match="X has 9 features, but .* is expecting 10"):
+        model.predict(X[:, :9])
+
+
+def test_continuous_y_for_a_classifier():
+    X, y = regression()
+    with pytest.raises(ValueError, match="Unknown label type: continuous"):
+        DeepClassifier().fit(X, y)
+
+
+def test_one_class_for_a_classifier():
+    X, _ = classification()
+    with pytest.raises(ValueError, match="at least 2 classes .* only one class: 'a'"):
+        DeepClassifier().fit(X, ["a"] * len(X))
+
+
+@pytest.mark.parametrize(
+    "param, value, message",
+    [
+        ("activation", "rellu", r"activation.*Got 'rellu' instead\. Did you mean activation='relu'\?"),
+        ("optimizer", "adamm", r"Did you mean optimizer='adam'\?"),
+        ("initializer", "he_normall", r"Did you mean initializer='he_normal'\?"),
+        ("schedule", "cosin", r"Did you mean schedule='cosine'\?"),
+        ("optimizer", "lbfgs", r"The 'optimizer' parameter .* must be a str among"),
+        ("dropout", 1.0, r"'dropout' parameter .* must be a float in the range \[0.0, 1.0\)"),
+        ("dropout", -0.1, r"'dropout' parameter .* range \[0.0, 1.0\)"),
+        ("learning_rate", 0.0, r"'learning_rate' parameter"),
+        ("hidden_layer_sizes", (10, 0), r"hidden_layer_sizes must hold positive widths"),
+        ("hidden_layer_sizes", (10, 2.5), r"hidden_layer_sizes must be a tuple of positive"),
+        ("activation", int, r"activation must be .* got the class <class 'int'>"),
+        ("optimizer", dict, r"optimizer must be .* got the class <class 'dict'>"),
+        ("batch_size", 0, r"'batch_size' parameter"),
+    ],
+)
+def test_bad_hyperparameters_are_named(param, value, message):
+    X, y = classification()
+    with pytest.raises(ValueError, match=message):
+        DeepClassifier(**{param: value}).fit(X, y)
+
+
+def test_mistyped_hyperparameter_name_is_rejected():
+    with pytest.raises(ValueError, match="Invalid parameter 'dropuot'"):
+        DeepClassifier().set_params(dropuot=0.2)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_negative_or_all_zero_sample_weight(Estimator):
+    X, y = data_for(Estimator)
+    with pytest.raises(ValueError, match="Negative values in data passed to `sample_weight`"):
+        Estimator().fit(X, y, sample_weight=-np.ones(len(y)))
+    with pytest.raises(ValueError, match="Sample weights must contain at least one non-zero number"):
+        Estimator().fit(X, y, sample_weight=np.zeros(len(y)))
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_diverging_training_stops_with_an_error_that_names_the_cure(Estimator):
+    X, y = data_for(Estimator, n_samples=100)
+    X = X.astype(np.float32) * 1e4  # float32 overflows to inf, then nan
+    model = Estimator(optimizer="sgd", learning_rate=1e3, max_epochs=50)
+    with pytest.raises(TrainingDivergedError, match=r"Training diverged in epoch \d+.*"
+                       r"Lower learning_rate \(it is 1000.0\), set clip_grad_norm"):
+        model.fit(X, y)
+    with pytest.raises(NotFittedError):
+        model.predict(X)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_exploding_loss_that_stays_finite_is_warned_about(Estimator):
+    X, y = data_for(Estimator, n_samples=100)
+    with pytest.warns(DivergenceWarning, match=r"The training loss exploded to .* in epoch"):
+        Estimator(
+            optimizer="sgd", learning_rate=1.0, max_epochs=20, random_state=0
+        ).fit(X * 100, y)
+
+
+def test_stable_training_gives_no_divergence_warning():
+    X, y = classification()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DivergenceWarning)
+        DeepClassifier(max_epochs=20, random_state=0).fit(X, y)
+
+
+def test_inputs_far_outside_the_training_range_do_not_give_nan_silently():
+    X, y = regression()
+    reg = DeepRegressor(max_epochs=5, random_state=0).fit(X.astype(np.float32), y)
+    with pytest.raises(ValueError, match="(non-finite outputs|too large)"):
+        reg.predict(np.full((2, X.shape[1]), 3e38))
+
+
+def test_global_torch_state_is_left_alone_by_a_failed_fit():
+    X, y = classification()
+    before = torch.random.get_rng_state()
+    with pytest.raises(ValueError), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        DeepClassifier(dropout=2).fit(X, y)
+    assert torch.equal(before, torch.random.get_rng_state())
