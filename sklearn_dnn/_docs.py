@@ -1,20 +1,21 @@
 """Docstring fragments shared by the estimators, filled in by :func:`fill_doc`."""
 
+import inspect
 import textwrap
 
 _PARAMETERS = """\
-hidden_layer_sizes : tuple of int, default=(100, 100)
+hidden_layer_sizes : tuple of int, default={hidden_layer_sizes}
     Width of each hidden layer, input side first. ``()`` gives a network
     with no hidden layer (a linear model).
 
-activation : str, torch.nn.Module instance or subclass, default="relu"
+activation : str, torch.nn.Module instance or subclass, default={activation}
     Activation after every hidden layer: one of ``"sigmoid"``,
     ``"tanh"``, ``"relu"``, ``"leaky_relu"`` (slope 0.01), ``"prelu"``,
     ``"elu"``, ``"selu"``, ``"gelu"``, ``"silu"``, ``"mish"``, or a module
     such as ``torch.nn.LeakyReLU(0.2)`` (copied for every layer) or a
     module class.
 
-initializer : str or callable, default="auto"
+initializer : str or callable, default={initializer}
     How hidden weight matrices are initialized: ``"auto"`` (He for the
     ReLU family, LeCun for SELU, Glorot otherwise), ``"glorot_uniform"``,
     ``"glorot_normal"``, ``"he_uniform"``, ``"he_normal"``,
@@ -22,100 +23,100 @@ initializer : str or callable, default="auto"
     callable that fills a weight tensor in place. Biases start at zero;
     the output layer is Glorot uniform.
 
-batchnorm : bool, default=False
+batchnorm : bool, default={batchnorm}
     Insert batch normalization between each hidden Linear layer and its
     activation.
 
-dropout : float, default=0.0
+dropout : float, default={dropout}
     Dropout rate in [0, 1) after each hidden activation. With
     ``activation="selu"`` it is AlphaDropout, which keeps
     self-normalization.
 
-optimizer : str or torch.optim.Optimizer subclass, default="adam"
+optimizer : str or torch.optim.Optimizer subclass, default={optimizer}
     One of ``"sgd"``, ``"adagrad"``, ``"rmsprop"``, ``"adam"``,
     ``"adamax"``, ``"nadam"``, ``"adamw"``, or an optimizer class, which
     receives ``lr`` (and ``momentum``, ``nesterov`` when it takes them).
 
-learning_rate : float, default=1e-3
+learning_rate : float, default={learning_rate}
     Initial learning rate (the peak rate for ``schedule="onecycle"``).
 
-momentum : float, default=0.9
+momentum : float, default={momentum}
     Momentum of ``"sgd"`` and ``"rmsprop"``.
 
-nesterov : bool, default=False
+nesterov : bool, default={nesterov}
     Use Nesterov momentum with ``"sgd"``.
 
-schedule : str or None, default=None
+schedule : str or None, default={schedule}
     Learning-rate schedule: ``"exponential"``, ``"step"`` (piecewise
     constant), ``"power"``, ``"plateau"`` (performance scheduling on the
     monitored loss), ``"onecycle"`` (stepped every batch) or ``"cosine"``.
     None keeps the rate constant.
 
-decay_rate : float, default=0.1
+decay_rate : float, default={decay_rate}
     Factor the learning rate is multiplied by: every ``decay_steps``
     epochs (``"exponential"``, smoothly; ``"step"``, at once) or after
     ``decay_steps`` epochs without improvement (``"plateau"``).
 
-decay_steps : int or tuple of int, default=10
+decay_steps : int or tuple of int, default={decay_steps}
     Epochs per decay (see ``decay_rate``), the time scale ``s`` of
     ``"power"`` (``lr / (1 + t / s) ** power_t``), or, for ``"step"``, a
     tuple of the epochs at which the rate drops.
 
-power_t : float, default=1.0
+power_t : float, default={power_t}
     Exponent of the ``"power"`` schedule.
 
-l1 : float, default=0.0
+l1 : float, default={l1}
     Weight of the L1 penalty ``l1 * sum(|W|)`` over every weight matrix
     (not biases, not batch normalization), added to the mean loss of each
     batch as Keras' kernel regularizers do.
 
-l2 : float, default=0.0
+l2 : float, default={l2}
     Weight of the L2 penalty ``l2 * sum(W ** 2)``, like ``l1``.
 
-max_norm : float or None, default=None
+max_norm : float or None, default={max_norm}
     After every optimizer step, rescale each hidden unit's incoming
     weight vector to an L2 norm of at most ``max_norm``.
 
-clip_grad_norm : float or None, default=None
+clip_grad_norm : float or None, default={clip_grad_norm}
     Clip the norm of the whole gradient to this value at every step.
 
-batch_size : int or "auto", default="auto"
+batch_size : int or "auto", default={batch_size}
     Rows per mini-batch; ``"auto"`` is ``min(200, n_samples)``.
 
-max_epochs : int, default=200
+max_epochs : int, default={max_epochs}
     Largest number of passes over the training data in one call to
     ``fit``.
 
-early_stopping : bool, default=False
+early_stopping : bool, default={early_stopping}
     Hold out ``validation_fraction`` of the rows (stratified for a
     classifier), stop when the validation loss has not improved by
     ``tol`` for ``patience`` epochs and restore the best weights. When
     False no data is held out and training stops once the training loss
     has not improved by ``tol`` for ``patience`` epochs.
 
-validation_fraction : float, default=0.1
+validation_fraction : float, default={validation_fraction}
     Fraction of the rows held out when ``early_stopping=True``.
 
-patience : int, default=10
+patience : int, default={patience}
     Epochs without improvement before training stops.
 
-tol : float, default=1e-4
+tol : float, default={tol}
     Smallest decrease of the monitored loss that counts as improvement.
 
-random_state : int, RandomState instance or None, default=None
+random_state : int, RandomState instance or None, default={random_state}
     Seeds the weight initialization, the shuffling, dropout and the
     validation split. The same integer gives the same model, bit for bit
     on the same machine; torch's and numpy's global random state are left
     untouched.
 
-device : {"cpu", "cuda", "auto"}, default="cpu"
+device : {{"cpu", "cuda", "auto"}}, default={device}
     Where to train; ``"auto"`` picks a CUDA GPU when torch sees one.
     Predictions are always returned as numpy arrays.
 
-verbose : int, default=0
+verbose : int, default={verbose}
     0 prints nothing; 1 prints a line per epoch.
 
-warm_start : bool, default=False
+warm_start : bool, default={warm_start}
     When True, a second call to ``fit`` continues from the current
     weights and optimizer state instead of starting afresh.
 """
@@ -149,8 +150,18 @@ def _indent(text, width):
 
 
 def fill_doc(cls):
-    """Fill ``{parameters}`` and ``{attributes}`` in a class docstring."""
-    cls.__doc__ = cls.__doc__.replace("{parameters}", _indent(_PARAMETERS, 4)).replace(
+    """Fill ``{parameters}`` and ``{attributes}`` in a class docstring.
+
+    The default of every parameter is read from the class's ``__init__``,
+    so the two estimators share one text and each shows its own defaults.
+    """
+    defaults = {
+        name: repr(param.default).replace("'", '"')
+        for name, param in inspect.signature(cls.__init__).parameters.items()
+        if name != "self"
+    }
+    parameters = _PARAMETERS.format(**defaults)
+    cls.__doc__ = cls.__doc__.replace("{parameters}", _indent(parameters, 4)).replace(
         "{attributes}", _indent(_ATTRIBUTES, 4)
     )
     return cls

@@ -27,6 +27,16 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
     ----------
     {attributes}
 
+    Notes
+    -----
+    The defaults differ from :class:`DeepClassifier`'s in two places:
+    ``activation="tanh"`` and ``l2=1e-2``. A regression network fitted to
+    convergence on a few hundred noisy rows overfits them; a smooth
+    activation with weight decay generalizes like a regularized linear
+    model there (5-fold R^2 on ``load_diabetes``: 0.50, against 0.23-0.29
+    for ReLU without penalty), while deep ReLU networks remain one
+    ``activation="relu", l2=0`` away.
+
     See Also
     --------
     DeepClassifier : The same network for classification.
@@ -46,6 +56,67 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
 
     _criterion = nn.MSELoss
     _target_validation = {"multi_output": True, "y_numeric": True}
+
+    def __init__(
+        self,
+        *,
+        hidden_layer_sizes=(100, 100),
+        activation="tanh",
+        initializer="auto",
+        batchnorm=False,
+        dropout=0.0,
+        optimizer="adam",
+        learning_rate=1e-3,
+        momentum=0.9,
+        nesterov=False,
+        schedule=None,
+        decay_rate=0.1,
+        decay_steps=10,
+        power_t=1.0,
+        l1=0.0,
+        l2=1e-2,
+        max_norm=None,
+        clip_grad_norm=None,
+        batch_size="auto",
+        max_epochs=200,
+        early_stopping=False,
+        validation_fraction=0.1,
+        patience=10,
+        tol=1e-4,
+        random_state=None,
+        device="cpu",
+        verbose=0,
+        warm_start=False,
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            initializer=initializer,
+            batchnorm=batchnorm,
+            dropout=dropout,
+            optimizer=optimizer,
+            learning_rate=learning_rate,
+            momentum=momentum,
+            nesterov=nesterov,
+            schedule=schedule,
+            decay_rate=decay_rate,
+            decay_steps=decay_steps,
+            power_t=power_t,
+            l1=l1,
+            l2=l2,
+            max_norm=max_norm,
+            clip_grad_norm=clip_grad_norm,
+            batch_size=batch_size,
+            max_epochs=max_epochs,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            patience=patience,
+            tol=tol,
+            random_state=random_state,
+            device=device,
+            verbose=verbose,
+            warm_start=warm_start,
+        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -18,8 +18,8 @@ def weights(model):
 def fit_regressor(**params):
     X, y = regression(n_samples=150)
     settings = dict(
-        hidden_layer_sizes=(32, 32), learning_rate=0.01, batch_size=16,
-        max_epochs=40, tol=0, random_state=0,
+        hidden_layer_sizes=(32, 32), activation="relu", l2=0.0, learning_rate=0.01,
+        batch_size=16, max_epochs=40, tol=0, random_state=0,
     )
     settings.update(params)
     return DeepRegressor(**settings).fit(X, y)

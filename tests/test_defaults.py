@@ -1,0 +1,52 @@
+"""Default hyperparameters that work: at least scikit-learn's MLP on shipped data."""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_diabetes, load_digits
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.preprocessing import StandardScaler
+
+from sklearn_dnn import DeepClassifier, DeepRegressor
+
+SEEDS = range(5)
+
+
+def split(loader, stratify):
+    X, y = loader(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.25, random_state=0, stratify=y if stratify else None
+    )
+    scaler = StandardScaler().fit(X_train)
+    return scaler.transform(X_train), scaler.transform(X_test), y_train, y_test
+
+
+@pytest.fixture(autouse=True)
+def _quiet():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        yield
+
+
+def test_digits_default_classifier_matches_mlp_classifier():
+    X_train, X_test, y_train, y_test = split(load_digits, stratify=True)
+    ours = [DeepClassifier(random_state=s).fit(X_train, y_train).score(X_test, y_test) for s in SEEDS]
+    mlp = [
+        MLPClassifier(max_iter=500, random_state=s).fit(X_train, y_train).score(X_test, y_test)
+        for s in SEEDS
+    ]
+    assert np.mean(ours) >= np.mean(mlp)
+    assert min(ours) >= 0.97
+
+
+def test_diabetes_default_regressor_beats_mlp_regressor_and_0_33():
+    X_train, X_test, y_train, y_test = split(load_diabetes, stratify=False)
+    ours = [DeepRegressor(random_state=s).fit(X_train, y_train).score(X_test, y_test) for s in SEEDS]
+    mlp = [
+        MLPRegressor(max_iter=2000, random_state=s).fit(X_train, y_train).score(X_test, y_test)
+        for s in SEEDS
+    ]
+    assert min(ours) >= max(max(mlp), 0.33)

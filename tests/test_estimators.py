@@ -1,0 +1,161 @@
+"""fit/predict behaviour: labels, targets, data types, persistence, randomness."""
+
+import pickle
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.base import clone
+
+from sklearn_dnn import DeepClassifier, DeepRegressor
+
+from ._data import classification, regression
+
+
+@pytest.mark.parametrize("n_classes", [2, 5])
+def test_string_labels_binary_and_multiclass(n_classes):
+    X, y = classification(n_samples=300, n_classes=n_classes)
+    labels = np.array([f"class-{i}" for i in range(n_classes)])[y]
+    clf = DeepClassifier(random_state=0).fit(X, labels)
+    assert list(clf.classes_) == sorted(set(labels))
+    proba = clf.predict_proba(X)
+    assert proba.shape == (300, n_classes)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_allclose(np.exp(clf.predict_log_proba(X)), proba, rtol=1e-10)
+    assert set(clf.predict(X)) <= set(labels)
+    assert clf.score(X, labels) > 0.85
+
+
+def test_regressor_predicts_on_the_original_scale():
+    X, y = regression(n_samples=300)
+    y = 1000 + 50 * y
+    reg = DeepRegressor(activation="relu", l2=0.0, random_state=0).fit(X, y)
+    pred = reg.predict(X)
+    assert pred.shape == (300,)
+    assert abs(pred.mean() - y.mean()) < 0.05 * y.std()
+    assert reg.score(X, y) > 0.9
+
+
+def test_multi_output_regression():
+    X, y = regression(n_samples=300, n_targets=3)
+    y[:, 1] *= 100
+    reg = DeepRegressor(activation="relu", l2=0.0, random_state=0).fit(X, y)
+    assert reg.predict(X).shape == (300, 3)
+    assert reg.module_.output.out_features == 3
+    assert reg.score(X, y) > 0.9
+
+
+def test_lists_and_dataframes_in_feature_names_out():
+    X, y = classification(n_samples=100)
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    clf = DeepClassifier(max_epochs=5, random_state=0).fit(frame, pd.Series(y))
+    assert list(clf.feature_names_in_) == list(frame.columns)
+    assert clf.n_features_in_ == X.shape[1]
+    from_list = DeepClassifier(max_epochs=5, random_state=0).fit(X.tolist(), y.tolist())
+    np.testing.assert_allclose(clf.predict_proba(frame), from_list.predict_proba(X))
+
+
+@pytest.mark.parametrize("Estimator, data", [(DeepClassifier, classification), (DeepRegressor, regression)])
+def test_pickle_and_joblib_round_trips_predict_identically(Estimator, data, tmp_path):
+    X, y = data(n_samples=100)
+    model = Estimator(max_epochs=5, random_state=0).fit(X, y)
+    expected = model.predict(X)
+    restored = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(restored.predict(X), expected)
+    joblib.dump(model, tmp_path / "model.joblib")
+    np.testing.assert_array_equal(joblib.load(tmp_path / "model.joblib").predict(X), expected)
+
+
+def test_same_random_state_gives_the_same_model_bit_for_bit():
+    X, y = classification()
+    params = dict(dropout=0.3, early_stopping=True, max_epochs=15, random_state=7)
+    first = DeepClassifier(**params).fit(X, y)
+    second = DeepClassifier(**params).fit(X, y)
+    for a, b in zip(first.module_.state_dict().values(), second.module_.state_dict().values()):
+        assert torch.equal(a, b)
+    other = DeepClassifier(**{**params, "random_state": 8}).fit(X, y)
+    assert not np.array_equal(first.predict_proba(X), other.predict_proba(X))
+
+
+def test_fit_leaves_the_global_random_state_untouched():
+    X, y = classification()
+    torch_before = torch.random.get_rng_state()
+    numpy_before = np.random.get_state()[1].copy()
+    DeepClassifier(dropout=0.3, max_epochs=3, random_state=0).fit(X, y)
+    assert torch.equal(torch_before, torch.random.get_rng_state())
+    np.testing.assert_array_equal(numpy_before, np.random.get_state()[1])
+
+
+def test_zero_sample_weight_equals_removing_the_rows():
+    X, y = classification(n_samples=150)
+    weight = np.ones(150)
+    weight[::3] = 0
+    params = dict(batch_size=50, max_epochs=5, random_state=0)
+    weighted = DeepClassifier(**params).fit(X, y, sample_weight=weight)
+    removed = DeepClassifier(**params).fit(X[weight > 0], y[weight > 0])
+    np.testing.assert_array_equal(weighted.predict_proba(X), removed.predict_proba(X))
+
+
+def test_sample_weight_shifts_the_decision():
+    X, y = classification(n_samples=200, n_classes=2)
+    heavy = np.where(y == 1, 20.0, 1.0)
+    plain = DeepClassifier(hidden_layer_sizes=(8,), max_epochs=30, random_state=0).fit(X, y)
+    tilted = clone(plain).fit(X, y, sample_weight=heavy)
+    assert (tilted.predict(X) == 1).mean() > (plain.predict(X) == 1).mean()
+
+
+def test_history_has_one_entry_per_epoch():
+    X, y = classification()
+    clf = DeepClassifier(early_stopping=True, max_epochs=7, patience=7, random_state=0)
+    clf.fit(X, y)
+    assert clf.n_iter_ == len(clf.history_) == 7
+    assert [e["epoch"] for e in clf.history_] == list(range(1, 8))
+    for epoch in clf.history_:
+        assert {"train_loss", "valid_loss", "valid_score", "lr", "dur"} <= set(epoch)
+        assert 0 <= epoch["valid_score"] <= 1 and epoch["lr"] == 1e-3
+        assert "batches" not in epoch
+
+
+def test_warm_start_continues_from_the_current_weights():
+    X, y = classification()
+    clf = DeepClassifier(warm_start=True, max_epochs=5, tol=0, random_state=0).fit(X, y)
+    first_loss = clf.history_[-1]["train_loss"]
+    net = clf.net_
+    clf.fit(X, y)
+    assert clf.net_ is net and clf.n_iter_ == 10
+    assert clf.history_[5]["train_loss"] < clf.history_[0]["train_loss"]
+    assert clf.history_[-1]["train_loss"] < first_loss
+    cold = clf.set_params(warm_start=False).fit(X, y)
+    assert cold.n_iter_ == 5
+
+
+def test_warm_start_rejects_new_classes():
+    X, y = classification(n_classes=3)
+    clf = DeepClassifier(warm_start=True, max_epochs=1).fit(X[y < 2], y[y < 2])
+    with pytest.raises(ValueError, match=r"labels \[2\] not seen in the first fit"):
+        clf.fit(X, y)
+
+
+def test_verbose_prints_a_line_per_epoch_and_quiet_prints_nothing(capsys):
+    X, y = classification()
+    DeepClassifier(max_epochs=3, random_state=0).fit(X, y)
+    assert capsys.readouterr().out == ""
+    DeepClassifier(max_epochs=3, verbose=1, random_state=0).fit(X, y)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert "train_loss" in lines[0]
+    assert [line.split()[0] for line in lines[2:5]] == ["1", "2", "3"]
+
+
+def test_single_row_and_single_feature():
+    reg = DeepRegressor(max_epochs=3).fit([[1.0]], [2.0])
+    assert reg.predict([[1.0]]).shape == (1,)
+    with pytest.raises(ValueError, match="one class"):
+        DeepClassifier().fit([[1.0]], [0])
+
+
+def test_batchnorm_trains_when_the_last_batch_has_one_row():
+    X, y = classification(n_samples=101)
+    clf = DeepClassifier(batchnorm=True, batch_size=50, max_epochs=2).fit(X, y)
+    assert clf.net_.history[0]["train_batch_count"] == 2
