@@ -1,6 +1,7 @@
 """BaseDeepEstimator: hyperparameters, validation and the fit template."""
 
 import difflib
+from contextlib import contextmanager
 import warnings
 from functools import partial
 from numbers import Integral, Real
@@ -28,6 +29,7 @@ from ._module import MLP
 from ._net import SliceLoader, TensorData, TrainingNet
 from ._optimizers import OPTIMIZERS, make_optimizer
 from ._schedules import SCHEDULES, make_schedule
+from ._uncertainty import DROPOUT_LAYERS, sample_outputs
 from .exceptions import DivergenceWarning
 
 # Rows per forward pass at prediction time: large enough to amortize
@@ -48,6 +50,20 @@ _OPTION_TABLES = {
     "schedule": SCHEDULES,
     "device": {"cpu": None, "cuda": None, "auto": None},
 }
+
+
+@contextmanager
+def seeded_torch(seed, device):
+    """Seed torch's global generators for the block, then restore their state."""
+    gpu = [torch.device(device).index or 0] if device.startswith("cuda") else []
+    with torch.random.fork_rng(devices=gpu):
+        torch.manual_seed(seed)
+        yield
+
+
+def draw_seed(random_state):
+    """An int32 seed drawn from ``random_state`` (sklearn's conventions)."""
+    return check_random_state(random_state).randint(np.iinfo(np.int32).max)
 
 
 def resolve_device(device):
@@ -257,13 +273,11 @@ class BaseDeepEstimator(BaseEstimator):
         X, target, sample_weight = X[keep], target[keep], sample_weight[keep]
 
         rng = check_random_state(self.random_state)
-        seed = rng.randint(np.iinfo(np.int32).max)
+        seed = draw_seed(rng)
         device = resolve_device(self.device)
         train, valid = self._split(X, target, sample_weight, rng, device)
 
-        gpu = [torch.device(device).index or 0] if device.startswith("cuda") else []
-        with torch.random.fork_rng(devices=gpu):
-            torch.manual_seed(seed)
+        with seeded_torch(seed, device):
             if not continuing:
                 self.net_ = self._build_net(X.shape[1], X.dtype, target, len(train), device)
                 self.net_.initialize()
@@ -274,8 +288,7 @@ class BaseDeepEstimator(BaseEstimator):
         self.module_ = self.net_.module_
         self.module_.eval()
         self.history_ = [
-            {k: v for k, v in epoch.items() if k != "batches"}
-            for epoch in self.net_.history
+            {k: v for k, v in epoch.items() if k != "batches"} for epoch in self.net_.history
         ]
         self.n_iter_ = len(self.history_)
         self._warn_if_unstable(self.history_[n_before:])
@@ -287,6 +300,7 @@ class BaseDeepEstimator(BaseEstimator):
                 f"patience={self.patience} epochs). Increase max_epochs, or "
                 "learning_rate if the loss falls slowly.",
                 ConvergenceWarning,
+                stacklevel=3,
             )
         return self
 
@@ -296,8 +310,7 @@ class BaseDeepEstimator(BaseEstimator):
         worst = int(losses.argmax())
         if losses[worst] > EXPLOSION_FACTOR * losses[0]:
             what = (
-                f"exploded to {losses[worst]:.3g} in epoch {worst + 1} "
-                f"(epoch 1: {losses[0]:.3g})"
+                f"exploded to {losses[worst]:.3g} in epoch {worst + 1} (epoch 1: {losses[0]:.3g})"
             )
         elif len(losses) > 1 and losses[-1] > losses[0]:
             what = f"ended at {losses[-1]:.3g}, above its first epoch's {losses[0]:.3g}"
@@ -308,6 +321,7 @@ class BaseDeepEstimator(BaseEstimator):
             f"learning_rate (it is {self.learning_rate}), set clip_grad_norm, or "
             "scale the inputs (for example with sklearn.preprocessing.StandardScaler).",
             DivergenceWarning,
+            stacklevel=4,
         )
 
     def _split(self, X, target, sample_weight, rng, device):
@@ -411,17 +425,21 @@ class BaseDeepEstimator(BaseEstimator):
     def _numpy_dtype(self):
         return np.float32 if self.module_.output.weight.dtype == torch.float32 else np.float64
 
-    def _forward(self, X):
-        """Raw network outputs for ``X`` as a float64 array, in eval mode."""
+    def _input_tensor(self, X):
+        """Validate ``X`` for prediction and move it to the module's device and type."""
         check_is_fitted(self, "module_")
         X = validate_data(self, X, reset=False, dtype=FLOAT_DTYPES)
-        X = X.astype(self._numpy_dtype(), copy=False)
+        weight = self.module_.output.weight
+        return torch.as_tensor(X.astype(self._numpy_dtype(), copy=False), device=weight.device)
+
+    def _forward(self, X):
+        """Raw network outputs for ``X`` as a float64 array, in eval mode."""
+        X = self._input_tensor(X)
         module = self.module_
         module.eval()
-        device = module.output.weight.device
         with torch.inference_mode():
             out = [
-                module(torch.as_tensor(X[i : i + PREDICT_CHUNK_ROWS], device=device)).cpu()
+                module(X[i : i + PREDICT_CHUNK_ROWS]).cpu()
                 for i in range(0, len(X), PREDICT_CHUNK_ROWS)
             ]
         out = torch.cat(out).numpy().astype(np.float64)
@@ -432,3 +450,55 @@ class BaseDeepEstimator(BaseEstimator):
                 "scale X as it was scaled for fit."
             )
         return out
+
+    def predict_uncertainty(self, X, n_samples=100, random_state=None, return_samples=False):
+        """Estimate how sure the model is, by Monte-Carlo dropout.
+
+        Dropout stays on at prediction time and ``n_samples`` stochastic
+        passes are averaged (Gal and Ghahramani, 2016). Only the dropout
+        layers are sampled: batch normalization keeps its running
+        statistics, so a row's answer does not depend on the other rows,
+        and the model is left unchanged. The passes are vectorized: each
+        forward pass carries many copies of a chunk of rows.
+
+        In a Pipeline, transform ``X`` with the steps before the model:
+        ``pipe[-1].predict_uncertainty(pipe[:-1].transform(X))``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_rows, n_features)
+        n_samples : int, default=100
+            Number of stochastic passes.
+        random_state : int, RandomState instance or None, default=None
+            Seeds the dropout masks; the same value gives the same numbers,
+            and torch's global random state is left untouched.
+        return_samples : bool, default=False
+            Also return the sampled predictions (``samples``).
+
+        Returns
+        -------
+        result : RegressionUncertainty or ClassificationUncertainty
+            For a regressor ``mean`` and ``std`` shaped like
+            ``predict(X)``, on the original target scale. For a classifier
+            ``mean`` (averaged class probabilities), ``std`` (per class),
+            ``entropy`` and ``mutual_info`` (per row).
+
+        Raises
+        ------
+        ValueError
+            If the network has no dropout (``dropout=0``).
+        """
+        check_is_fitted(self, "module_")
+        if not any(isinstance(m, DROPOUT_LAYERS) and m.p > 0 for m in self.module_.modules()):
+            raise ValueError(
+                "predict_uncertainty uses Monte-Carlo dropout, which needs dropout: "
+                f"this {type(self).__name__} has no dropout layer (dropout="
+                f"{self.dropout}). Refit with dropout > 0, for example dropout=0.2."
+            )
+        if not isinstance(n_samples, Integral) or n_samples < 1:
+            raise ValueError(f"n_samples must be a positive integer; got {n_samples!r}.")
+        X = self._input_tensor(X)
+        device = str(self.module_.output.weight.device)
+        with seeded_torch(draw_seed(random_state), device):
+            outputs = sample_outputs(self.module_, X, n_samples)
+        return self._summarize_samples(outputs, return_samples)

@@ -76,4 +76,3 @@ class EpochRecorder(Callback):
         weight = dataset_valid.sample_weight.cpu().numpy()
         net.history.record("valid_score", float(self.score(y_true, outputs, weight)))
         self._outputs = []
-

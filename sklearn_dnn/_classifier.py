@@ -11,6 +11,7 @@ from torch import nn
 
 from ._base import BaseDeepEstimator
 from ._docs import fill_doc
+from ._uncertainty import summarize_classification
 
 
 def _accuracy(y_true, outputs, sample_weight):
@@ -157,6 +158,9 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
     @staticmethod
     def _valid_score(y_true, outputs, sample_weight):
         return _accuracy(y_true, outputs, sample_weight)
+
+    def _summarize_samples(self, outputs, return_samples):
+        return summarize_classification(outputs, return_samples)
 
     def predict_proba(self, X):
         """Class probabilities of every row of ``X``.

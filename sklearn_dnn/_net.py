@@ -51,7 +51,7 @@ class SliceLoader:
         if self.merge_singleton and len(starts) > 1 and n - starts[-1] == 1:
             starts.pop()
         ends = starts[1:] + [n]
-        return zip(starts, ends)
+        return zip(starts, ends, strict=True)
 
     def __len__(self):
         return len(list(self._bounds()))
@@ -83,9 +83,7 @@ class TrainingNet(NeuralNet):
 
     def initialize_module(self):
         super().initialize_module()
-        self.penalized_weights_ = [
-            layer.weight for layer in self.module_.linear_layers()
-        ]
+        self.penalized_weights_ = [layer.weight for layer in self.module_.linear_layers()]
         return self
 
     def get_loss(self, y_pred, y_true, X=None, training=False):

@@ -8,6 +8,7 @@ from torch import nn
 
 from ._base import BaseDeepEstimator
 from ._docs import fill_doc
+from ._uncertainty import summarize_regression
 
 
 @fill_doc
@@ -143,6 +144,14 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
     def _valid_score(y_true, outputs, sample_weight):
         return r2_score(y_true, outputs, sample_weight=sample_weight)
 
+    def _to_target_scale(self, outputs):
+        """Map standardized outputs of shape (..., n_outputs) to the target's scale."""
+        y = outputs * self._target_scaler.scale_ + self._target_scaler.mean_
+        return y[..., 0] if self._y_ndim == 1 else y
+
+    def _summarize_samples(self, outputs, return_samples):
+        return summarize_regression(self._to_target_scale(outputs), return_samples)
+
     def predict(self, X):
         """Predicted target of every row of ``X``, on the original scale.
 
@@ -155,6 +164,4 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             1-D when ``y`` was 1-D in ``fit``.
         """
-        outputs = self._forward(X)
-        y = self._target_scaler.inverse_transform(outputs)
-        return y.ravel() if self._y_ndim == 1 else y
+        return self._to_target_scale(self._forward(X))

@@ -35,9 +35,7 @@ def _exponential(settings):
 def _step(settings):
     steps = settings["decay_steps"]
     if isinstance(steps, Integral):
-        return LRScheduler(
-            lr_scheduler.StepLR, step_size=steps, gamma=settings["decay_rate"]
-        )
+        return LRScheduler(lr_scheduler.StepLR, step_size=steps, gamma=settings["decay_rate"])
     return LRScheduler(
         lr_scheduler.MultiStepLR,
         milestones=sorted(steps),
@@ -46,9 +44,7 @@ def _step(settings):
 
 
 def _power(settings):
-    factor = partial(
-        _power_factor, steps=settings["decay_steps"], power=settings["power_t"]
-    )
+    factor = partial(_power_factor, steps=settings["decay_steps"], power=settings["power_t"])
     return LRScheduler(lr_scheduler.LambdaLR, lr_lambda=factor)
 
 

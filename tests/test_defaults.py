@@ -33,7 +33,9 @@ def _quiet():
 
 def test_digits_default_classifier_matches_mlp_classifier():
     X_train, X_test, y_train, y_test = split(load_digits, stratify=True)
-    ours = [DeepClassifier(random_state=s).fit(X_train, y_train).score(X_test, y_test) for s in SEEDS]
+    ours = [
+        DeepClassifier(random_state=s).fit(X_train, y_train).score(X_test, y_test) for s in SEEDS
+    ]
     mlp = [
         MLPClassifier(max_iter=500, random_state=s).fit(X_train, y_train).score(X_test, y_test)
         for s in SEEDS
@@ -44,7 +46,9 @@ def test_digits_default_classifier_matches_mlp_classifier():
 
 def test_diabetes_default_regressor_beats_mlp_regressor_and_0_33():
     X_train, X_test, y_train, y_test = split(load_diabetes, stratify=False)
-    ours = [DeepRegressor(random_state=s).fit(X_train, y_train).score(X_test, y_test) for s in SEEDS]
+    ours = [
+        DeepRegressor(random_state=s).fit(X_train, y_train).score(X_test, y_test) for s in SEEDS
+    ]
     mlp = [
         MLPRegressor(max_iter=2000, random_state=s).fit(X_train, y_train).score(X_test, y_test)
         for s in SEEDS

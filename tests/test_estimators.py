@@ -57,7 +57,9 @@ def test_lists_and_dataframes_in_feature_names_out():
     np.testing.assert_allclose(clf.predict_proba(frame), from_list.predict_proba(X))
 
 
-@pytest.mark.parametrize("Estimator, data", [(DeepClassifier, classification), (DeepRegressor, regression)])
+@pytest.mark.parametrize(
+    "Estimator, data", [(DeepClassifier, classification), (DeepRegressor, regression)]
+)
 def test_pickle_and_joblib_round_trips_predict_identically(Estimator, data, tmp_path):
     X, y = data(n_samples=100)
     model = Estimator(max_epochs=5, random_state=0).fit(X, y)
@@ -73,7 +75,9 @@ def test_same_random_state_gives_the_same_model_bit_for_bit():
     params = dict(dropout=0.3, early_stopping=True, max_epochs=15, random_state=7)
     first = DeepClassifier(**params).fit(X, y)
     second = DeepClassifier(**params).fit(X, y)
-    for a, b in zip(first.module_.state_dict().values(), second.module_.state_dict().values()):
+    for a, b in zip(
+        first.module_.state_dict().values(), second.module_.state_dict().values(), strict=True
+    ):
         assert torch.equal(a, b)
     other = DeepClassifier(**{**params, "random_state": 8}).fit(X, y)
     assert not np.array_equal(first.predict_proba(X), other.predict_proba(X))
@@ -82,10 +86,10 @@ def test_same_random_state_gives_the_same_model_bit_for_bit():
 def test_fit_leaves_the_global_random_state_untouched():
     X, y = classification()
     torch_before = torch.random.get_rng_state()
-    numpy_before = np.random.get_state()[1].copy()
+    numpy_before = np.random.get_state()[1].copy()  # noqa: NPY002 (the legacy global state)
     DeepClassifier(dropout=0.3, max_epochs=3, random_state=0).fit(X, y)
     assert torch.equal(torch_before, torch.random.get_rng_state())
-    np.testing.assert_array_equal(numpy_before, np.random.get_state()[1])
+    np.testing.assert_array_equal(numpy_before, np.random.get_state()[1])  # noqa: NPY002
 
 
 def test_zero_sample_weight_equals_removing_the_rows():

@@ -73,9 +73,7 @@ def test_biases_start_at_zero_and_output_layer_is_glorot():
     torch.manual_seed(0)
     module = MLP(FAN_IN, (FAN_OUT,), FAN_OUT, initializer="he_normal")
     assert not module.hidden[0][0].bias.detach().any()
-    assert module.output.weight.std().item() == pytest.approx(
-        np.sqrt(2 / (2 * FAN_OUT)), rel=0.03
-    )
+    assert module.output.weight.std().item() == pytest.approx(np.sqrt(2 / (2 * FAN_OUT)), rel=0.03)
 
 
 def test_callable_initializer_is_applied_to_every_hidden_layer():

@@ -1,8 +1,6 @@
 """l1, l2, max-norm, dropout, clipping and early stopping have their effect."""
 
 import numpy as np
-import pytest
-import torch
 
 from sklearn_dnn import DeepClassifier, DeepRegressor
 
@@ -18,8 +16,14 @@ def weights(model):
 def fit_regressor(**params):
     X, y = regression(n_samples=150)
     settings = dict(
-        hidden_layer_sizes=(32, 32), activation="relu", l2=0.0, learning_rate=0.01,
-        batch_size=16, max_epochs=40, tol=0, random_state=0,
+        hidden_layer_sizes=(32, 32),
+        activation="relu",
+        l2=0.0,
+        learning_rate=0.01,
+        batch_size=16,
+        max_epochs=40,
+        tol=0,
+        random_state=0,
     )
     settings.update(params)
     return DeepRegressor(**settings).fit(X, y)
@@ -59,8 +63,13 @@ def test_clip_grad_norm_bounds_each_step():
     # step moves them by at most lr * clip_grad_norm.
     X, y = regression(n_samples=100)
     params = dict(
-        hidden_layer_sizes=(16,), optimizer="sgd", momentum=0.0, learning_rate=0.1,
-        batch_size=100, max_epochs=1, random_state=0,
+        hidden_layer_sizes=(16,),
+        optimizer="sgd",
+        momentum=0.0,
+        learning_rate=0.1,
+        batch_size=100,
+        max_epochs=1,
+        random_state=0,
     )
     start = DeepRegressor(**params, max_norm=None)
     start.set_params(learning_rate=1e-12).fit(X, y)
@@ -90,8 +99,12 @@ def test_dropout_regularizes_training_loss():
 def test_early_stopping_holds_out_data_and_restores_the_best_weights():
     X, y = regression(n_samples=200)
     params = dict(
-        hidden_layer_sizes=(64, 64), early_stopping=True, validation_fraction=0.2,
-        patience=5, learning_rate=0.01, random_state=0,
+        hidden_layer_sizes=(64, 64),
+        early_stopping=True,
+        validation_fraction=0.2,
+        patience=5,
+        learning_rate=0.01,
+        random_state=0,
     )
     stopped = DeepRegressor(max_epochs=300, **params).fit(X, y)
     assert stopped.n_iter_ < 300
@@ -118,6 +131,10 @@ def test_early_stopping_holds_out_validation_fraction_of_the_rows():
         early_stopping=True, validation_fraction=0.2, max_epochs=1, random_state=0
     ).fit(X, y)
     epoch = clf.net_.history[0]
-    n_train = sum(batch["train_batch_size"] for batch in epoch["batches"] if "train_batch_size" in batch)
-    n_valid = sum(batch["valid_batch_size"] for batch in epoch["batches"] if "valid_batch_size" in batch)
+    n_train = sum(
+        batch["train_batch_size"] for batch in epoch["batches"] if "train_batch_size" in batch
+    )
+    n_valid = sum(
+        batch["valid_batch_size"] for batch in epoch["batches"] if "valid_batch_size" in batch
+    )
     assert (n_train, n_valid) == (240, 60)

@@ -24,7 +24,9 @@ def test_grid_search_over_activation_optimizer_l2_dropout_refits():
     assert len(search.cv_results_["params"]) == 16
     assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
     best = search.best_estimator_[-1]
-    assert best.n_iter_ >= 1 and best.predict(search.best_estimator_[0].transform(X)).shape == (150,)
+    assert best.n_iter_ >= 1 and best.predict(search.best_estimator_[0].transform(X)).shape == (
+        150,
+    )
     assert search.score(X, y) > 0.6
 
 

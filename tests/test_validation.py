@@ -87,7 +87,11 @@ def test_one_class_for_a_classifier():
 @pytest.mark.parametrize(
     "param, value, message",
     [
-        ("activation", "rellu", r"activation.*Got 'rellu' instead\. Did you mean activation='relu'\?"),
+        (
+            "activation",
+            "rellu",
+            r"activation.*Got 'rellu' instead\. Did you mean activation='relu'\?",
+        ),
         ("optimizer", "adamm", r"Did you mean optimizer='adam'\?"),
         ("initializer", "he_normall", r"Did you mean initializer='he_normal'\?"),
         ("schedule", "cosin", r"Did you mean schedule='cosine'\?"),
@@ -118,7 +122,9 @@ def test_negative_or_all_zero_sample_weight(Estimator):
     X, y = data_for(Estimator)
     with pytest.raises(ValueError, match="Negative values in data passed to `sample_weight`"):
         Estimator().fit(X, y, sample_weight=-np.ones(len(y)))
-    with pytest.raises(ValueError, match="Sample weights must contain at least one non-zero number"):
+    with pytest.raises(
+        ValueError, match="Sample weights must contain at least one non-zero number"
+    ):
         Estimator().fit(X, y, sample_weight=np.zeros(len(y)))
 
 
@@ -127,8 +133,11 @@ def test_diverging_training_stops_with_an_error_that_names_the_cure(Estimator):
     X, y = data_for(Estimator, n_samples=100)
     X = X.astype(np.float32) * 1e4  # float32 overflows to inf, then nan
     model = Estimator(optimizer="sgd", learning_rate=1e3, max_epochs=50)
-    with pytest.raises(TrainingDivergedError, match=r"Training diverged in epoch \d+.*"
-                       r"Lower learning_rate \(it is 1000.0\), set clip_grad_norm"):
+    with pytest.raises(
+        TrainingDivergedError,
+        match=r"Training diverged in epoch \d+.*"
+        r"Lower learning_rate \(it is 1000.0\), set clip_grad_norm",
+    ):
         model.fit(X, y)
     with pytest.raises(NotFittedError):
         model.predict(X)
@@ -138,9 +147,7 @@ def test_diverging_training_stops_with_an_error_that_names_the_cure(Estimator):
 def test_exploding_loss_that_stays_finite_is_warned_about(Estimator):
     X, y = data_for(Estimator, n_samples=100)
     with pytest.warns(DivergenceWarning, match=r"The training loss exploded to .* in epoch"):
-        Estimator(
-            optimizer="sgd", learning_rate=1.0, max_epochs=20, random_state=0
-        ).fit(X * 100, y)
+        Estimator(optimizer="sgd", learning_rate=1.0, max_epochs=20, random_state=0).fit(X * 100, y)
 
 
 def test_stable_training_gives_no_divergence_warning():
