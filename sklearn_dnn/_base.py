@@ -1,8 +1,8 @@
 """BaseDeepEstimator: hyperparameters, validation and the fit template."""
 
 import difflib
-from contextlib import contextmanager
 import warnings
+from contextlib import contextmanager
 from functools import partial
 from numbers import Integral, Real
 
@@ -29,6 +29,7 @@ from ._module import MLP
 from ._net import SliceLoader, TensorData, TrainingNet
 from ._optimizers import OPTIMIZERS, make_optimizer
 from ._schedules import SCHEDULES, make_schedule
+from ._pretrained import PretrainedLayers
 from ._uncertainty import DROPOUT_LAYERS, sample_outputs
 from .exceptions import DivergenceWarning
 
@@ -114,6 +115,11 @@ class BaseDeepEstimator(BaseEstimator):
         "device": [StrOptions({"cpu", "cuda", "auto"})],
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
+        "diagnostics": ["boolean"],
+        "pretrained": [PretrainedLayers, None],
+        "n_frozen": [Interval(Integral, 0, None, closed="left"), None],
+        "unfreeze_after": [Interval(Integral, 1, None, closed="left"), None],
+        "unfrozen_lr_factor": [Interval(Real, 0, None, closed="neither")],
     }
 
     def __init__(
@@ -146,6 +152,11 @@ class BaseDeepEstimator(BaseEstimator):
         device,
         verbose,
         warm_start,
+        diagnostics,
+        pretrained,
+        n_frozen,
+        unfreeze_after,
+        unfrozen_lr_factor,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -174,6 +185,11 @@ class BaseDeepEstimator(BaseEstimator):
         self.device = device
         self.verbose = verbose
         self.warm_start = warm_start
+        self.diagnostics = diagnostics
+        self.pretrained = pretrained
+        self.n_frozen = n_frozen
+        self.unfreeze_after = unfreeze_after
+        self.unfrozen_lr_factor = unfrozen_lr_factor
 
     # ------------------------------------------------------------------
     # validation

@@ -88,6 +88,11 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
         device="cpu",
         verbose=0,
         warm_start=False,
+        diagnostics=False,
+        pretrained=None,
+        n_frozen=None,
+        unfreeze_after=None,
+        unfrozen_lr_factor=0.1,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -117,6 +122,11 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
             device=device,
             verbose=verbose,
             warm_start=warm_start,
+            diagnostics=diagnostics,
+            pretrained=pretrained,
+            n_frozen=n_frozen,
+            unfreeze_after=unfreeze_after,
+            unfrozen_lr_factor=unfrozen_lr_factor,
         )
 
     def _encode_target(self, y, sample_weight, continuing, dtype):

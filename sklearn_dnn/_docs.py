@@ -119,6 +119,28 @@ verbose : int, default={verbose}
 warm_start : bool, default={warm_start}
     When True, a second call to ``fit`` continues from the current
     weights and optimizer state instead of starting afresh.
+
+diagnostics : bool, default={diagnostics}
+    Record gradient health while training (see ``gradient_norms_`` and
+    ``dead_units_``) and warn when gradients vanish, explode or units die.
+
+pretrained : PretrainedLayers or None, default={pretrained}
+    Hidden layers to start from, copied from another network; set by
+    :meth:`from_pretrained`, which is the way to fill it. Their
+    architecture replaces ``hidden_layer_sizes``, ``activation``,
+    ``batchnorm`` and ``dropout``.
+
+n_frozen : int or None, default={n_frozen}
+    How many of the reused hidden layers (input side first) stay frozen;
+    None freezes all of them. Frozen batch normalization keeps its
+    running statistics.
+
+unfreeze_after : int or None, default={unfreeze_after}
+    Release the frozen layers after this many epochs; None never does.
+
+unfrozen_lr_factor : float, default={unfrozen_lr_factor}
+    Released layers train at ``learning_rate * unfrozen_lr_factor``, so
+    the reused features are fine-tuned, not overwritten.
 """
 
 _ATTRIBUTES = """\
