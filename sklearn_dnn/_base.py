@@ -23,13 +23,13 @@ from skorch.helper import predefined_split
 from torch import nn
 
 from ._activations import ACTIVATIONS
-from ._callbacks import DivergenceGuard, EpochRecorder, MaxNorm
+from ._callbacks import DivergenceGuard, EpochRecorder, MaxNorm, Unfreeze
 from ._initializers import INITIALIZERS
 from ._module import MLP
 from ._net import SliceLoader, TensorData, TrainingNet
 from ._optimizers import OPTIMIZERS, make_optimizer
-from ._schedules import SCHEDULES, make_schedule
 from ._pretrained import PretrainedLayers
+from ._schedules import SCHEDULES, make_schedule
 from ._uncertainty import DROPOUT_LAYERS, sample_outputs
 from .exceptions import DivergenceWarning
 
@@ -235,7 +235,20 @@ class BaseDeepEstimator(BaseEstimator):
                 f"optimizer must be a name or a torch.optim.Optimizer subclass; "
                 f"got the class {self.optimizer!r}."
             )
+        if self.pretrained is None and (
+            self.n_frozen is not None or self.unfreeze_after is not None
+        ):
+            raise ValueError(
+                "n_frozen and unfreeze_after apply to reused layers: build the "
+                "estimator with from_pretrained(source, ...)."
+            )
+        if self.pretrained is not None and (self.n_frozen or 0) > self.pretrained.n_layers:
+            raise ValueError(
+                f"n_frozen={self.n_frozen}, but the source has only "
+                f"{self.pretrained.n_layers} hidden layers to freeze."
+            )
         if isinstance(self.decay_steps, tuple):
+
             if self.schedule != "step":
                 raise ValueError(
                     "decay_steps may be a tuple of epochs only with schedule='step'; "
@@ -245,6 +258,63 @@ class BaseDeepEstimator(BaseEstimator):
                 raise ValueError(
                     f"decay_steps must hold positive epoch numbers; got {self.decay_steps!r}."
                 )
+
+    def _n_frozen(self):
+        if self.pretrained is None:
+            return 0
+        return self.pretrained.n_layers if self.n_frozen is None else self.n_frozen
+
+    @classmethod
+    def from_pretrained(cls, source, n_frozen=None, unfreeze_after=None, **params):
+        """Make an unfitted estimator whose hidden layers start as ``source``'s.
+
+        The hidden layers (architecture and weights) are copied from the
+        source, never shared: fitting the new estimator leaves the source
+        unchanged, and ``sklearn.base.clone`` (so every GridSearchCV
+        candidate) starts again from the source's weights. A new output
+        layer is made for the new target, so a classifier's layers can
+        serve a regressor and back.
+
+        Parameters
+        ----------
+        source : fitted DeepClassifier or DeepRegressor, path or torch.nn.Sequential
+            The network to reuse: a fitted estimator, a path to one saved
+            with joblib or pickle, or a ``torch.nn.Sequential`` of Linear
+            layers and activations (its last Linear layer, if it ends the
+            sequence, is taken as its output layer and dropped).
+        n_frozen : int or None, default=None
+            How many reused hidden layers (input side first) stay frozen;
+            None freezes them all.
+        unfreeze_after : int or None, default=None
+            Release the frozen layers after this many epochs, to train at
+            ``learning_rate * unfrozen_lr_factor`` (0.1 by default).
+        **params
+            Any other hyperparameter of the estimator (``learning_rate``,
+            ``max_epochs``, ...). The architecture parameters
+            (``hidden_layer_sizes``, ``activation``, ``initializer``,
+            ``batchnorm``, ``dropout``) are the source's.
+
+        Returns
+        -------
+        estimator : unfitted estimator of this class
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_digits
+        >>> from sklearn_dnn import DeepClassifier
+        >>> X, y = load_digits(return_X_y=True)
+        >>> X = X / 16
+        >>> source = DeepClassifier(max_epochs=20, random_state=0).fit(X[y < 8], y[y < 8])
+        >>> model = DeepClassifier.from_pretrained(
+        ...     source, learning_rate=1e-2, max_epochs=50, random_state=0
+        ... )
+        >>> model.fit(X[y >= 8], y[y >= 8]).score(X[y >= 8], y[y >= 8]) > 0.9
+        True
+        """
+        pretrained = PretrainedLayers.from_source(source)
+        return cls(
+            pretrained=pretrained, n_frozen=n_frozen, unfreeze_after=unfreeze_after, **params
+        )
 
     def _hidden_layer_sizes(self):
         return tuple(int(s) for s in np.atleast_1d(self.hidden_layer_sizes))
@@ -284,6 +354,8 @@ class BaseDeepEstimator(BaseEstimator):
         )
         if continuing:
             X = X.astype(self._numpy_dtype(), copy=False)
+        if self.pretrained is not None:
+            self.pretrained.check_input(X.shape[1], getattr(self, "feature_names_in_", None))
         target = self._encode_target(y, sample_weight, continuing, X.dtype)
         keep = sample_weight > 0
         X, target, sample_weight = X[keep], target[keep], sample_weight[keep]
@@ -367,7 +439,9 @@ class BaseDeepEstimator(BaseEstimator):
 
     def _build_net(self, n_features, dtype, target, n_train, device):
         batch_size = self._batch_size(n_train)
-        n_batches = len(SliceLoader(range(n_train), batch_size, merge_singleton=self.batchnorm))
+        n_frozen = self._n_frozen()
+        batchnorm = self.pretrained.has_batchnorm if self.pretrained else self.batchnorm
+        n_batches = len(SliceLoader(range(n_train), batch_size, merge_singleton=batchnorm))
         monitor = "valid_loss" if self.early_stopping else "train_loss"
         callbacks = [
             ("divergence", DivergenceGuard(self.learning_rate)),
@@ -377,6 +451,8 @@ class BaseDeepEstimator(BaseEstimator):
             callbacks.append(("clip", GradientNormClipping(self.clip_grad_norm)))
         if self.max_norm is not None:
             callbacks.append(("max_norm", MaxNorm(self.max_norm)))
+        if n_frozen and self.unfreeze_after is not None:
+            callbacks.append(("unfreeze", Unfreeze(self.unfreeze_after)))
         schedule = make_schedule(
             self.schedule,
             {
@@ -413,6 +489,8 @@ class BaseDeepEstimator(BaseEstimator):
             module__batchnorm=self.batchnorm,
             module__dropout=self.dropout,
             module__dtype=torch.float32 if dtype == np.float32 else torch.float64,
+            module__pretrained=self.pretrained,
+            module__n_frozen=n_frozen,
             criterion=self._criterion,
             criterion__reduction="none",
             optimizer=partial(
@@ -421,12 +499,16 @@ class BaseDeepEstimator(BaseEstimator):
                 momentum=self.momentum,
                 nesterov=self.nesterov,
             ),
+            optimizer__param_groups=[
+                (f"hidden.{i}.*", {"lr": self.learning_rate * self.unfrozen_lr_factor})
+                for i in range(n_frozen)
+            ],
             lr=self.learning_rate,
             max_epochs=self.max_epochs,
             batch_size=batch_size,
             iterator_train=SliceLoader,
             iterator_train__shuffle=True,
-            iterator_train__merge_singleton=self.batchnorm,
+            iterator_train__merge_singleton=batchnorm,
             iterator_valid=SliceLoader,
             train_split=None,
             callbacks=callbacks,

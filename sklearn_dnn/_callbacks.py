@@ -76,3 +76,23 @@ class EpochRecorder(Callback):
         weight = dataset_valid.sample_weight.cpu().numpy()
         net.history.record("valid_score", float(self.score(y_true, outputs, weight)))
         self._outputs = []
+
+
+class Unfreeze(Callback):
+    """Release the frozen hidden layers after ``after`` epochs of a fit.
+
+    The released parameters sit in their own optimizer parameter group,
+    whose learning rate the estimator set lower (``unfrozen_lr_factor``).
+    The epoch that ends the freeze gets ``unfrozen=True`` in the history.
+    """
+
+    def __init__(self, after):
+        self.after = after
+
+    def on_train_begin(self, net, **kwargs):
+        self.start_epoch_ = len(net.history)
+
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) - self.start_epoch_ == self.after and net.module_.n_frozen:
+            net.module_.set_frozen(0)
+            net.history.record("unfrozen", True)

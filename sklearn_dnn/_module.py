@@ -1,5 +1,7 @@
 """The multi-layer perceptron built by the estimators."""
 
+import copy
+
 import torch
 from torch import nn
 
@@ -46,8 +48,12 @@ class MLP(nn.Module):
         batchnorm=False,
         dropout=0.0,
         dtype=torch.float32,
+        pretrained=None,
+        n_frozen=0,
     ):
         super().__init__()
+        if pretrained is not None:
+            hidden_layer_sizes = ()
         blocks = []
         width_in = n_features
         for width in hidden_layer_sizes:
@@ -66,10 +72,35 @@ class MLP(nn.Module):
             blocks.append(nn.Sequential(*layers))
             width_in = width
         self.hidden = nn.Sequential(*blocks)
+        if pretrained is not None:
+            self.hidden = copy.deepcopy(pretrained.blocks)
+            width_in = pretrained.output_width
+        self.n_frozen = n_frozen
         self.output = nn.Linear(width_in, n_outputs)
         nn.init.xavier_uniform_(self.output.weight)
         nn.init.zeros_(self.output.bias)
         self.to(dtype)
+        self.set_frozen(n_frozen)
+
+    def set_frozen(self, n_frozen):
+        """Freeze the first ``n_frozen`` hidden blocks and release the others.
+
+        Frozen parameters get no gradient, and frozen batch normalization
+        stays in evaluation mode (keeps its running statistics) even while
+        the network trains.
+        """
+        self.n_frozen = n_frozen
+        for i, block in enumerate(self.hidden):
+            block.requires_grad_(i >= n_frozen)
+        self.train(self.training)
+
+    def train(self, mode=True):
+        super().train(mode)
+        for block in self.hidden[: self.n_frozen]:
+            for layer in block.modules():
+                if isinstance(layer, nn.modules.batchnorm._BatchNorm):
+                    layer.eval()
+        return self
 
     def forward(self, X):
         return self.output(self.hidden(X))

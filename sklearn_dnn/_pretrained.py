@@ -1,5 +1,153 @@
-"""Reusing pretrained layers: a frozen copy of another network's hidden layers."""
+"""Reusing pretrained layers: a private copy of another network's hidden layers.
+
+:class:`PretrainedLayers` is what ``from_pretrained`` stores in the
+``pretrained`` hyperparameter. It is a plain object, not an estimator, so
+``sklearn.base.clone`` deep-copies it: every clone (every GridSearchCV
+candidate) starts from the source's weights, and neither fitting nor
+cloning ever touches the source.
+"""
+
+import copy
+import os
+
+import joblib
+from torch import nn
 
 
 class PretrainedLayers:
-    """Placeholder, filled in below."""
+    """A frozen-in-time copy of a network's hidden blocks.
+
+    Build it with :meth:`from_source`; the estimators' ``from_pretrained``
+    does so.
+
+    Parameters
+    ----------
+    blocks : torch.nn.Sequential
+        One ``Sequential`` per hidden layer: ``Linear`` followed by its
+        batch normalization, activation and dropout, if any. Kept on the
+        CPU; never trained (the estimator trains a copy).
+    feature_names : ndarray of str or None
+        Names of the features the source was fitted on, for error messages.
+    """
+
+    def __init__(self, blocks, feature_names=None):
+        self.blocks = blocks
+        self.feature_names = feature_names
+
+    @property
+    def n_features(self):
+        """Width of the input the reused layers expect."""
+        return self.blocks[0][0].in_features
+
+    @property
+    def output_width(self):
+        """Width of the last reused hidden layer."""
+        return self.blocks[-1][0].out_features
+
+    @property
+    def n_layers(self):
+        """Number of reused hidden layers."""
+        return len(self.blocks)
+
+    @property
+    def has_batchnorm(self):
+        return any(isinstance(m, nn.BatchNorm1d) for m in self.blocks.modules())
+
+    def check_input(self, n_features, feature_names):
+        """Raise a ValueError when X does not have the source's features."""
+        if n_features != self.n_features:
+            named = ""
+            if self.feature_names is not None:
+                named = f" ({', '.join(map(str, self.feature_names[:5]))}, ...)"
+            raise ValueError(
+                f"X has {n_features} features, but the pretrained layers were trained "
+                f"on {self.n_features} input features{named}. Give the new estimator "
+                "the same features, in the same order and scaling, as its source."
+            )
+        if (
+            self.feature_names is not None
+            and feature_names is not None
+            and list(feature_names) != list(self.feature_names)
+        ):
+            raise ValueError(
+                "The feature names of X differ from those the pretrained layers were "
+                f"trained on: got {list(feature_names)[:5]}..., expected "
+                f"{list(self.feature_names)[:5]}...."
+            )
+
+    @classmethod
+    def from_source(cls, source):
+        """Copy the hidden layers of ``source``.
+
+        Parameters
+        ----------
+        source : fitted DeepClassifier or DeepRegressor, path, or torch.nn.Module
+            A fitted estimator; a path to one saved with joblib or pickle;
+            a ``torch.nn.Sequential`` of Linear layers, activations (and
+            optionally BatchNorm1d and Dropout), whose last Linear layer, if
+            it ends the sequence, is its output layer and is dropped; or the
+            ``module_`` of a fitted estimator.
+        """
+        if isinstance(source, (str, os.PathLike)):
+            source = joblib.load(source)
+        module = getattr(source, "module_", None)
+        feature_names = getattr(source, "feature_names_in_", None)
+        if module is None and hasattr(source, "get_params"):
+            raise ValueError(
+                f"The source {type(source).__name__} is not fitted: fit it before "
+                "reusing its layers."
+            )
+        if module is None:
+            module = source
+        if hasattr(module, "hidden") and isinstance(module.hidden, nn.Sequential):
+            blocks = module.hidden
+        elif isinstance(module, nn.Sequential):
+            blocks = _blocks_of_sequential(module)
+        else:
+            raise ValueError(
+                "source must be a fitted DeepClassifier or DeepRegressor, a path to "
+                "one, or a torch.nn.Sequential of Linear layers and activations; got "
+                f"{type(source).__name__}."
+            )
+        if len(blocks) == 0:
+            raise ValueError("The source has no hidden layer to reuse.")
+        blocks = copy.deepcopy(blocks).cpu()
+        for param in blocks.parameters():
+            param.requires_grad_(False)
+        return cls(blocks, feature_names)
+
+    def __repr__(self):
+        widths = tuple(block[0].out_features for block in self.blocks)
+        return f"PretrainedLayers(n_features={self.n_features}, hidden_layer_sizes={widths})"
+
+
+def _follows_linear(layer):
+    """Whether ``layer`` may sit in a hidden block after its Linear layer."""
+    if isinstance(layer, (nn.BatchNorm1d, nn.Dropout, nn.AlphaDropout, nn.PReLU)):
+        return True
+    return next(layer.parameters(), None) is None  # a parameter-free activation
+
+
+def _blocks_of_sequential(sequential):
+    """Group a Sequential into hidden blocks, each starting at a Linear layer."""
+    layers = list(sequential)
+    if not layers or not isinstance(layers[0], nn.Linear):
+        raise ValueError("A torch.nn.Sequential source must start with a Linear layer.")
+    if isinstance(layers[-1], nn.Linear):
+        layers = layers[:-1]  # the source's output layer
+    blocks, current = [], []
+    for layer in layers:
+        if isinstance(layer, nn.Linear):
+            if current:
+                blocks.append(nn.Sequential(*current))
+            current = [layer]
+        elif _follows_linear(layer):
+            current.append(layer)
+        else:
+            raise ValueError(
+                "A torch.nn.Sequential source may hold Linear layers, activations, "
+                f"BatchNorm1d and Dropout; got {type(layer).__name__}."
+            )
+    if current:
+        blocks.append(nn.Sequential(*current))
+    return nn.Sequential(*blocks)

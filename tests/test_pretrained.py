@@ -1,0 +1,179 @@
+"""from_pretrained: copied (never shared) layers, freezing, unfreezing, clone-safe."""
+
+import pickle
+
+import joblib
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV
+from torch import nn
+
+from sklearn_dnn import DeepClassifier, DeepRegressor
+
+from ._data import classification, regression
+
+FIT = dict(learning_rate=1e-2, max_epochs=8, tol=0, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def source():
+    X, y = classification(n_samples=200, n_features=10, n_classes=3, random_state=1)
+    return DeepClassifier(hidden_layer_sizes=(16, 12), max_epochs=10, random_state=0).fit(X, y)
+
+
+def snapshot(module):
+    return {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+
+def hidden_weight(model, i):
+    return model.module_.hidden[i][0].weight.detach()
+
+
+def test_all_layers_frozen_by_default_and_new_output_layer(source):
+    X, y = regression(n_samples=100)
+    reg = DeepRegressor.from_pretrained(source, **FIT).fit(X, y)
+    assert reg.module_.output.out_features == 1
+    assert reg.module_.output.in_features == 12
+    for i in range(2):
+        assert torch.equal(hidden_weight(reg, i), hidden_weight(source, i))
+    assert reg.history_[-1]["train_loss"] < reg.history_[0]["train_loss"]
+
+
+def test_source_from_a_saved_file(source, tmp_path):
+    path = tmp_path / "source.joblib"
+    joblib.dump(source, path)
+    X, y = classification(n_samples=100, n_classes=2)
+    clf = DeepClassifier.from_pretrained(str(path), **FIT).fit(X, y)
+    assert torch.equal(hidden_weight(clf, 0), hidden_weight(source, 0))
+    assert list(clf.classes_) == [0, 1]
+
+
+def test_source_from_a_torch_sequential():
+    torch.manual_seed(0)
+    sequential = nn.Sequential(
+        nn.Linear(10, 8), nn.ReLU(), nn.Linear(8, 6), nn.Tanh(), nn.Linear(6, 4)
+    )
+    X, y = classification(n_samples=100)
+    clf = DeepClassifier.from_pretrained(sequential, **FIT).fit(X, y)
+    blocks = list(clf.module_.hidden)
+    assert [type(m) for m in blocks[0]] == [nn.Linear, nn.ReLU]
+    assert [type(m) for m in blocks[1]] == [nn.Linear, nn.Tanh]
+    assert clf.module_.output.in_features == 6  # the Sequential's output layer is dropped
+    assert torch.equal(hidden_weight(clf, 1).float(), sequential[2].weight.detach())
+
+
+def test_fitting_never_touches_the_source(source):
+    before = snapshot(source.module_)
+    X, y = classification(n_samples=100)
+    clf = DeepClassifier.from_pretrained(source, n_frozen=0, **FIT).fit(X, y)
+    assert not torch.equal(hidden_weight(clf, 0), hidden_weight(source, 0))
+    for key, value in source.module_.state_dict().items():
+        assert torch.equal(value, before[key]), key
+    # The stored copy is untouched too, so a refit starts from the source again.
+    assert torch.equal(clf.pretrained.blocks[0][0].weight, before["hidden.0.0.weight"])
+
+
+def test_partial_freezing_keeps_the_first_layer_and_trains_the_second(source):
+    X, y = classification(n_samples=100)
+    clf = DeepClassifier.from_pretrained(source, n_frozen=1, **FIT).fit(X, y)
+    assert torch.equal(hidden_weight(clf, 0), hidden_weight(source, 0))
+    assert not torch.equal(hidden_weight(clf, 1), hidden_weight(source, 1))
+
+
+def test_unfreeze_after_releases_the_layers_at_a_lower_learning_rate(source):
+    X, y = classification(n_samples=100)
+    params = dict(FIT, unfreeze_after=3)
+    still_frozen = DeepClassifier.from_pretrained(source, **{**params, "max_epochs": 3})
+    still_frozen.fit(X, y)
+    assert torch.equal(hidden_weight(still_frozen, 0), hidden_weight(source, 0))
+
+    released = DeepClassifier.from_pretrained(source, **params).fit(X, y)
+    assert not torch.equal(hidden_weight(released, 0), hidden_weight(source, 0))
+    assert [e.get("unfrozen", False) for e in released.history_].index(True) == 2
+    groups = released.net_.optimizer_.param_groups
+    assert sorted(g["lr"] for g in groups) == pytest.approx([1e-3, 1e-3, 1e-2])
+
+
+def test_frozen_batchnorm_keeps_its_running_statistics():
+    X, y = classification(n_samples=200)
+    source = DeepClassifier(hidden_layer_sizes=(8,), batchnorm=True, max_epochs=3).fit(X, y)
+    before = snapshot(source.module_)
+    shifted = X * 3 + 2
+    clf = DeepClassifier.from_pretrained(source, **FIT).fit(shifted, y)
+    bn = clf.module_.hidden[0][1]
+    assert torch.equal(bn.running_mean, before["hidden.0.1.running_mean"])
+    assert torch.equal(bn.running_var, before["hidden.0.1.running_var"])
+    released = DeepClassifier.from_pretrained(source, n_frozen=0, **FIT).fit(shifted, y)
+    assert not torch.equal(
+        released.module_.hidden[0][1].running_mean, before["hidden.0.1.running_mean"]
+    )
+
+
+def test_regressor_layers_serve_a_classifier():
+    X, y = regression(n_samples=100)
+    reg = DeepRegressor(hidden_layer_sizes=(16,), max_epochs=100, random_state=0).fit(X, y)
+    clf = DeepClassifier.from_pretrained(reg, **{**FIT, "max_epochs": 30}).fit(X, y > 0)
+    assert clf.module_.output.out_features == 2
+    assert clf.score(X, y > 0) > 0.8
+    back = DeepRegressor.from_pretrained(clf, **FIT).fit(X, y)
+    assert back.module_.output.out_features == 1
+
+
+def test_clone_and_grid_search_start_every_candidate_from_the_source(source):
+    X, y = classification(n_samples=120)
+    est = DeepClassifier.from_pretrained(source, **FIT)
+    copy = clone(est)
+    assert copy.pretrained is not est.pretrained
+    assert torch.equal(copy.pretrained.blocks[0][0].weight, hidden_weight(source, 0))
+    search = GridSearchCV(
+        est,
+        {"learning_rate": [1e-3, 1e-2], "n_frozen": [1, 2], "unfreeze_after": [None, 2]},
+        cv=2,
+        error_score="raise",
+    ).fit(X, y)
+    assert len(search.cv_results_["params"]) == 8
+    assert torch.equal(est.pretrained.blocks[0][0].weight, hidden_weight(source, 0))
+    best = search.best_estimator_
+    if best.n_frozen >= 1 and best.unfreeze_after is None:
+        assert torch.equal(hidden_weight(best, 0), hidden_weight(source, 0))
+
+
+def test_pickled_transfer_model_predicts_identically(source):
+    X, y = classification(n_samples=100)
+    clf = DeepClassifier.from_pretrained(source, **FIT).fit(X, y)
+    np.testing.assert_array_equal(
+        pickle.loads(pickle.dumps(clf)).predict_proba(X), clf.predict_proba(X)
+    )
+
+
+def test_input_width_mismatch_names_the_features(source):
+    X, y = classification(n_samples=60, n_features=7)
+    with pytest.raises(
+        ValueError, match="X has 7 features, but the pretrained layers were trained on 10"
+    ):
+        DeepClassifier.from_pretrained(source).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda s: DeepClassifier(), "is not fitted"),
+        (lambda s: nn.Sequential(nn.ReLU(), nn.Linear(3, 2)), "must start with a Linear"),
+        (lambda s: nn.Sequential(nn.Linear(3, 2), nn.Conv1d(1, 1, 1)), "got Conv1d"),
+        (lambda s: nn.Sequential(nn.Linear(3, 2)), "no hidden layer to reuse"),
+        (lambda s: 42, "source must be a fitted DeepClassifier"),
+    ],
+)
+def test_bad_sources(source, make, message):
+    with pytest.raises(ValueError, match=message):
+        DeepClassifier.from_pretrained(make(source))
+
+
+def test_transfer_parameters_need_a_pretrained_source(source):
+    X, y = classification(n_samples=60)
+    with pytest.raises(ValueError, match="build the estimator with from_pretrained"):
+        DeepClassifier(n_frozen=1).fit(X, y)
+    with pytest.raises(ValueError, match="n_frozen=3, but the source has only 2 hidden layers"):
+        DeepClassifier.from_pretrained(source, n_frozen=3).fit(X, y)
