@@ -31,26 +31,21 @@ def _quiet():
         yield
 
 
+def seed_scores(make_model, X_train, X_test, y_train, y_test):
+    """Test scores of ``make_model(seed)`` for every seed."""
+    return [make_model(s).fit(X_train, y_train).score(X_test, y_test) for s in SEEDS]
+
+
 def test_digits_default_classifier_matches_mlp_classifier():
-    X_train, X_test, y_train, y_test = split(load_digits, stratify=True)
-    ours = [
-        DeepClassifier(random_state=s).fit(X_train, y_train).score(X_test, y_test) for s in SEEDS
-    ]
-    mlp = [
-        MLPClassifier(max_iter=500, random_state=s).fit(X_train, y_train).score(X_test, y_test)
-        for s in SEEDS
-    ]
+    data = split(load_digits, stratify=True)
+    ours = seed_scores(lambda s: DeepClassifier(random_state=s), *data)
+    mlp = seed_scores(lambda s: MLPClassifier(max_iter=500, random_state=s), *data)
     assert np.mean(ours) >= np.mean(mlp)
     assert min(ours) >= 0.97
 
 
 def test_diabetes_default_regressor_beats_mlp_regressor_and_0_33():
-    X_train, X_test, y_train, y_test = split(load_diabetes, stratify=False)
-    ours = [
-        DeepRegressor(random_state=s).fit(X_train, y_train).score(X_test, y_test) for s in SEEDS
-    ]
-    mlp = [
-        MLPRegressor(max_iter=2000, random_state=s).fit(X_train, y_train).score(X_test, y_test)
-        for s in SEEDS
-    ]
+    data = split(load_diabetes, stratify=False)
+    ours = seed_scores(lambda s: DeepRegressor(random_state=s), *data)
+    mlp = seed_scores(lambda s: MLPRegressor(max_iter=2000, random_state=s), *data)
     assert min(ours) >= max(max(mlp), 0.33)
