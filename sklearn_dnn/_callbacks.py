@@ -30,17 +30,23 @@ class MaxNorm(Callback):
 
 
 class DivergenceGuard(Callback):
-    """Stop training with a clear error as soon as the loss is not finite."""
+    """Stop training with a clear error once an epoch's loss is not finite.
+
+    The epoch's loss is the mean of its batch losses, so one ``nan`` or
+    ``inf`` batch makes it non-finite; checking once an epoch keeps the
+    per-batch path free of it.
+    """
 
     def __init__(self, learning_rate):
         self.learning_rate = learning_rate
 
-    def on_batch_end(self, net, training=False, loss=None, **kwargs):
-        if not training or math.isfinite(loss.item()):
+    def on_epoch_end(self, net, **kwargs):
+        loss = net.history[-1, "train_loss"]
+        if math.isfinite(loss):
             return
         raise TrainingDivergedError(
             f"Training diverged in epoch {len(net.history)}: the training loss "
-            f"became {loss.item()}. Lower learning_rate "
+            f"became {loss}. Lower learning_rate "
             f"(it is {self.learning_rate}), set clip_grad_norm, or scale the "
             "inputs (for example with sklearn.preprocessing.StandardScaler)."
         )
@@ -73,7 +79,8 @@ class EpochRecorder(Callback):
             return
         outputs = torch.cat(self._outputs).cpu().numpy()
         y_true = dataset_valid.y.cpu().numpy()
-        weight = dataset_valid.sample_weight.cpu().numpy()
+        weight = dataset_valid.sample_weight
+        weight = None if weight is None else weight.cpu().numpy()
         net.history.record("valid_score", float(self.score(y_true, outputs, weight)))
         self._outputs = []
 

@@ -11,7 +11,11 @@ from torch.utils.data import Dataset
 
 
 class TensorData(Dataset):
-    """Inputs, targets and sample weights held as tensors on one device."""
+    """Inputs, targets and sample weights held as tensors on one device.
+
+    ``sample_weight`` is None when every row weighs the same: the loss is
+    then a plain mean, one operation cheaper per batch.
+    """
 
     def __init__(self, X, y, sample_weight):
         self.X = X
@@ -22,7 +26,8 @@ class TensorData(Dataset):
         return len(self.X)
 
     def __getitem__(self, i):
-        return self.X[i], (self.y[i], self.sample_weight[i])
+        weight = None if self.sample_weight is None else self.sample_weight[i]
+        return self.X[i], (self.y[i], weight)
 
 
 class SliceLoader:
@@ -61,16 +66,18 @@ class SliceLoader:
         X, y, w = data.X, data.y, data.sample_weight
         if self.shuffle:
             order = torch.randperm(len(data), device=X.device)
-            X, y, w = X[order], y[order], w[order]
+            X, y = X[order], y[order]
+            w = None if w is None else w[order]
         for start, end in self._bounds():
-            yield X[start:end], (y[start:end], w[start:end])
+            yield X[start:end], (y[start:end], None if w is None else w[start:end])
 
 
 class TrainingNet(NeuralNet):
     """A skorch ``NeuralNet`` with a sample-weighted, penalized loss.
 
     The criterion must be built with ``reduction="none"``. ``y_true`` is a
-    ``(target, sample_weight)`` pair, as :class:`SliceLoader` yields it.
+    ``(target, sample_weight)`` pair, as :class:`SliceLoader` yields it;
+    a weight of None means equal weights.
     While training, ``l1 * sum(|W|) + l2 * sum(W ** 2)`` over every weight
     matrix (not the biases, not batch normalization) is added to the
     weighted mean loss, as Keras' kernel regularizers do.
@@ -86,12 +93,21 @@ class TrainingNet(NeuralNet):
         self.penalized_weights_ = [layer.weight for layer in self.module_.linear_layers()]
         return self
 
+    def _set_training(self, training=True):
+        # skorch sets the mode before every batch; walking the module tree
+        # each time is a measurable part of a small network's step.
+        if self.module_.training != training:
+            super()._set_training(training)
+
     def get_loss(self, y_pred, y_true, X=None, training=False):
         target, weight = y_true
         per_sample = self.criterion_(y_pred, target)
         if per_sample.ndim > 1:
             per_sample = per_sample.mean(dim=1)
-        loss = (per_sample * weight).sum() / weight.sum()
+        if weight is None:
+            loss = per_sample.mean()
+        else:
+            loss = (per_sample * weight).sum() / weight.sum()
         if training and self.l1:
             loss = loss + self.l1 * sum(w.abs().sum() for w in self.penalized_weights_)
         if training and self.l2:
