@@ -7,7 +7,7 @@ from ._module import MLP
 from ._optimizers import OPTIMIZERS
 from ._regressor import DeepRegressor
 from ._schedules import SCHEDULES
-from .exceptions import DivergenceWarning, TrainingDivergedError
+from .exceptions import DivergenceWarning, GradientHealthWarning, TrainingDivergedError
 
 __version__ = "0.1.0"
 
@@ -20,5 +20,6 @@ __all__ = [
     "DeepClassifier",
     "DeepRegressor",
     "DivergenceWarning",
+    "GradientHealthWarning",
     "TrainingDivergedError",
 ]

@@ -113,6 +113,14 @@ device : {{"cpu", "cuda", "auto"}}, default={device}
     Where to train; ``"auto"`` picks a CUDA GPU when torch sees one.
     Predictions are always returned as numpy arrays.
 
+n_threads : int or None, default={n_threads}
+    Intra-op threads torch uses while this estimator fits and predicts;
+    torch's global setting is restored afterwards. None keeps torch's
+    setting, capped by ``OMP_NUM_THREADS`` when set (joblib's worker
+    processes and Dask's workers set it, so parallel fits do not
+    oversubscribe the cores). On small networks one thread is often the
+    fastest.
+
 verbose : int, default={verbose}
     0 prints nothing; 1 prints a line per epoch.
 
@@ -122,7 +130,14 @@ warm_start : bool, default={warm_start}
 
 diagnostics : bool, default={diagnostics}
     Record gradient health while training (see ``gradient_norms_`` and
-    ``dead_units_``) and warn when gradients vanish, explode or units die.
+    ``dead_units_``, which exist only then) and warn with a
+    ``GradientHealthWarning`` when gradients vanish (input layer's norm
+    under 1e-3 times the output layer's), explode (a layer's norm grows
+    1e3-fold, is not finite, or the input layer's is over 1e3 times the
+    output layer's) or more than half of a hidden layer's units are dead.
+    Costs a gradient norm per layer and batch and, after training, one
+    pass over at most 1,000 rows: fits take about 1.1 times as long
+    (``benchmarks/bench_diagnostics.py``). See also ``plot_gradients``.
 
 pretrained : PretrainedLayers or None, default={pretrained}
     Hidden layers to start from, copied from another network; set by
@@ -158,6 +173,21 @@ history_ : list of dict
 
 n_iter_ : int
     Number of epochs trained (``len(history_)``).
+
+gradient_norms_ : ndarray of shape (n_iter_, n_linear_layers)
+    Only with ``diagnostics=True``: the mean over each epoch's batches of
+    the L2 norm of each Linear layer's weight gradient, input layer
+    first, output layer last; also in ``history_`` as
+    ``"gradient_norms"``. It is the gradient of the data loss, before
+    clipping and without the ``l1`` and ``l2`` terms. NaN marks a frozen
+    layer, or an epoch trained without diagnostics (warm start); ``inf``
+    a gradient that blew up.
+
+dead_units_ : ndarray of shape (n_hidden_layers,)
+    Only with ``diagnostics=True``: the fraction of each hidden layer's
+    units that are dead after training, i.e. whose activation has a zero
+    derivative (for ReLU, a pre-activation <= 0) on every one of up to
+    1,000 evenly spaced training rows.
 
 n_features_in_ : int
     Number of features seen during fit.

@@ -5,9 +5,23 @@ tensors once (:class:`TensorData`) and cut into mini-batches by slicing
 (:class:`SliceLoader`), with no per-row collation.
 """
 
+import warnings
+
 import torch
 from skorch import NeuralNet
 from torch.utils.data import Dataset
+
+
+def as_tensor(array, device):
+    """A tensor on ``device`` sharing ``array``'s memory where it can.
+
+    The tensor is only ever read (batches are slices or shuffled copies),
+    so torch's warning about read-only arrays (a read-only memmap, say)
+    does not apply and is silenced.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+        return torch.as_tensor(array, device=device)
 
 
 class TensorData(Dataset):

@@ -151,3 +151,64 @@ def _blocks_of_sequential(sequential):
     if current:
         blocks.append(nn.Sequential(*current))
     return nn.Sequential(*blocks)
+
+
+class TransferMixin:
+    """``from_pretrained`` for the estimators, and the frozen-layer count."""
+
+    def _n_frozen(self):
+        if self.pretrained is None:
+            return 0
+        return self.pretrained.n_layers if self.n_frozen is None else self.n_frozen
+
+    @classmethod
+    def from_pretrained(cls, source, n_frozen=None, unfreeze_after=None, **params):
+        """Make an unfitted estimator whose hidden layers start as ``source``'s.
+
+        The hidden layers (architecture and weights) are copied from the
+        source, never shared: fitting the new estimator leaves the source
+        unchanged, and ``sklearn.base.clone`` (so every GridSearchCV
+        candidate) starts again from the source's weights. A new output
+        layer is made for the new target, so a classifier's layers can
+        serve a regressor and back.
+
+        Parameters
+        ----------
+        source : fitted DeepClassifier or DeepRegressor, path or torch.nn.Sequential
+            The network to reuse: a fitted estimator, a path to one saved
+            with joblib or pickle, or a ``torch.nn.Sequential`` of Linear
+            layers and activations (its last Linear layer, if it ends the
+            sequence, is taken as its output layer and dropped).
+        n_frozen : int or None, default=None
+            How many reused hidden layers (input side first) stay frozen;
+            None freezes them all.
+        unfreeze_after : int or None, default=None
+            Release the frozen layers after this many epochs, to train at
+            ``learning_rate * unfrozen_lr_factor`` (0.1 by default).
+        **params
+            Any other hyperparameter of the estimator (``learning_rate``,
+            ``max_epochs``, ...). The architecture parameters
+            (``hidden_layer_sizes``, ``activation``, ``initializer``,
+            ``batchnorm``, ``dropout``) are the source's.
+
+        Returns
+        -------
+        estimator : unfitted estimator of this class
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_digits
+        >>> from sklearn_dnn import DeepClassifier
+        >>> X, y = load_digits(return_X_y=True)
+        >>> X = X / 16
+        >>> source = DeepClassifier(max_epochs=20, random_state=0).fit(X[y < 8], y[y < 8])
+        >>> model = DeepClassifier.from_pretrained(
+        ...     source, learning_rate=1e-2, max_epochs=50, random_state=0
+        ... )
+        >>> model.fit(X[y >= 8], y[y >= 8]).score(X[y >= 8], y[y >= 8]) > 0.9
+        True
+        """
+        pretrained = PretrainedLayers.from_source(source)
+        return cls(
+            pretrained=pretrained, n_frozen=n_frozen, unfreeze_after=unfreeze_after, **params
+        )

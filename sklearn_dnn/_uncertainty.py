@@ -8,11 +8,16 @@ holds (weights or buffers) changes.
 
 from contextlib import contextmanager
 from dataclasses import dataclass
+from numbers import Integral
 
 import numpy as np
 import torch
 from scipy.special import softmax
+from sklearn.utils.validation import check_is_fitted
 from torch import nn
+
+from ._seeding import draw_seed, seeded_torch
+from ._threads import torch_threads
 
 DROPOUT_LAYERS = (nn.Dropout, nn.AlphaDropout)
 
@@ -127,3 +132,63 @@ def summarize_regression(predictions, return_samples):
         std=predictions.std(axis=0),
         samples=predictions if return_samples else None,
     )
+
+
+class UncertaintyMixin:
+    """``predict_uncertainty`` for the estimators.
+
+    Needs ``module_``, ``_input_tensor`` and ``_summarize_samples`` (which
+    turns raw sampled outputs into the estimator's result object).
+    """
+
+    def predict_uncertainty(self, X, n_samples=100, random_state=None, return_samples=False):
+        """Estimate how sure the model is, by Monte-Carlo dropout.
+
+        Dropout stays on at prediction time and ``n_samples`` stochastic
+        passes are averaged (Gal and Ghahramani, 2016). Only the dropout
+        layers are sampled: batch normalization keeps its running
+        statistics, so a row's answer does not depend on the other rows,
+        and the model is left unchanged. The passes are vectorized: each
+        forward pass carries many copies of a chunk of rows.
+
+        In a Pipeline, transform ``X`` with the steps before the model:
+        ``pipe[-1].predict_uncertainty(pipe[:-1].transform(X))``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_rows, n_features)
+        n_samples : int, default=100
+            Number of stochastic passes.
+        random_state : int, RandomState instance or None, default=None
+            Seeds the dropout masks; the same value gives the same numbers,
+            and torch's global random state is left untouched.
+        return_samples : bool, default=False
+            Also return the sampled predictions (``samples``).
+
+        Returns
+        -------
+        result : RegressionUncertainty or ClassificationUncertainty
+            For a regressor ``mean`` and ``std`` shaped like
+            ``predict(X)``, on the original target scale. For a classifier
+            ``mean`` (averaged class probabilities), ``std`` (per class),
+            ``entropy`` and ``mutual_info`` (per row).
+
+        Raises
+        ------
+        ValueError
+            If the network has no dropout (``dropout=0``).
+        """
+        check_is_fitted(self, "module_")
+        if not any(isinstance(m, DROPOUT_LAYERS) and m.p > 0 for m in self.module_.modules()):
+            raise ValueError(
+                "predict_uncertainty uses Monte-Carlo dropout, which needs dropout: "
+                f"this {type(self).__name__} has no dropout layer (dropout="
+                f"{self.dropout}). Refit with dropout > 0, for example dropout=0.2."
+            )
+        if not isinstance(n_samples, Integral) or n_samples < 1:
+            raise ValueError(f"n_samples must be a positive integer; got {n_samples!r}.")
+        X = self._input_tensor(X)
+        device = str(self.module_.output.weight.device)
+        with seeded_torch(draw_seed(random_state), device), torch_threads(self.n_threads):
+            outputs = sample_outputs(self.module_, X, n_samples)
+        return self._summarize_samples(outputs, return_samples)

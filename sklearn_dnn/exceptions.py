@@ -11,3 +11,12 @@ class TrainingDivergedError(FloatingPointError):
 
 class DivergenceWarning(UserWarning):
     """Warned when the training loss exploded or ended above where it began."""
+
+
+class GradientHealthWarning(UserWarning):
+    """Warned, with ``diagnostics=True``, when gradients vanish or explode or units die.
+
+    The message names the layer, the figure and the remedies: He or LeCun
+    initialization, ReLU-family or SELU activations, batch normalization,
+    gradient clipping, a lower ``learning_rate``.
+    """

@@ -66,6 +66,7 @@ def test_pickle_and_joblib_round_trips_predict_identically(Estimator, data, tmp_
     expected = model.predict(X)
     restored = pickle.loads(pickle.dumps(model))
     np.testing.assert_array_equal(restored.predict(X), expected)
+    assert restored.module_ is restored.net_.module_  # one network, not two copies
     joblib.dump(model, tmp_path / "model.joblib")
     np.testing.assert_array_equal(joblib.load(tmp_path / "model.joblib").predict(X), expected)
 

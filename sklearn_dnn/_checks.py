@@ -1,0 +1,108 @@
+"""Checks with clear messages: of hyperparameters, and of a finished training run."""
+
+import difflib
+import warnings
+from numbers import Integral
+
+import numpy as np
+import torch
+from torch import nn
+
+from ._activations import ACTIVATIONS
+from ._initializers import INITIALIZERS
+from ._optimizers import OPTIMIZERS
+from ._schedules import SCHEDULES
+from .exceptions import DivergenceWarning
+
+# A training loss this many times its first epoch's counts as an explosion.
+EXPLOSION_FACTOR = 100.0
+
+
+OPTION_TABLES = {
+    "activation": ACTIVATIONS,
+    "initializer": {"auto": None, **INITIALIZERS},
+    "optimizer": OPTIMIZERS,
+    "schedule": SCHEDULES,
+    "device": {"cpu": None, "cuda": None, "auto": None},
+}
+
+
+def did_you_mean(estimator):
+    """A "Did you mean ...?" hint for a misspelt option name, or None."""
+    for name, table in OPTION_TABLES.items():
+        value = getattr(estimator, name)
+        if isinstance(value, str) and value not in table:
+            close = difflib.get_close_matches(value.lower(), list(table), n=1)
+            if close:
+                return f"Did you mean {name}={close[0]!r}?"
+    return None
+
+
+def check_param_details(estimator):
+    """Checks of the hyperparameters that their declared constraints cannot state."""
+    sizes = np.atleast_1d(estimator.hidden_layer_sizes)
+    if sizes.ndim != 1 or (sizes.size and not np.issubdtype(sizes.dtype, np.integer)):
+        raise ValueError(
+            "hidden_layer_sizes must be a tuple of positive integers; got "
+            f"{estimator.hidden_layer_sizes!r}."
+        )
+    if np.any(sizes < 1):
+        raise ValueError(
+            f"hidden_layer_sizes must hold positive widths; got {estimator.hidden_layer_sizes!r}."
+        )
+    if isinstance(estimator.activation, type) and not issubclass(estimator.activation, nn.Module):
+        raise ValueError(
+            f"activation must be a name, a torch.nn.Module instance or a "
+            f"torch.nn.Module subclass; got the class {estimator.activation!r}."
+        )
+    if isinstance(estimator.optimizer, type) and not issubclass(
+        estimator.optimizer, torch.optim.Optimizer
+    ):
+        raise ValueError(
+            f"optimizer must be a name or a torch.optim.Optimizer subclass; "
+            f"got the class {estimator.optimizer!r}."
+        )
+    if estimator.pretrained is None and (
+        estimator.n_frozen is not None or estimator.unfreeze_after is not None
+    ):
+        raise ValueError(
+            "n_frozen and unfreeze_after apply to reused layers: build the "
+            "estimator with from_pretrained(source, ...)."
+        )
+    if (
+        estimator.pretrained is not None
+        and (estimator.n_frozen or 0) > estimator.pretrained.n_layers
+    ):
+        raise ValueError(
+            f"n_frozen={estimator.n_frozen}, but the source has only "
+            f"{estimator.pretrained.n_layers} hidden layers to freeze."
+        )
+    if isinstance(estimator.decay_steps, tuple):
+        if estimator.schedule != "step":
+            raise ValueError(
+                "decay_steps may be a tuple of epochs only with schedule='step'; "
+                f"got decay_steps={estimator.decay_steps!r} with schedule={estimator.schedule!r}."
+            )
+        if not all(isinstance(s, Integral) and s >= 1 for s in estimator.decay_steps):
+            raise ValueError(
+                f"decay_steps must hold positive epoch numbers; got {estimator.decay_steps!r}."
+            )
+
+
+def warn_if_unstable(epochs, learning_rate, stacklevel):
+    """Warn when the loss of this fit exploded or ended above its start."""
+    losses = np.array([epoch["train_loss"] for epoch in epochs])
+    worst = int(losses.argmax())
+    if losses[worst] > EXPLOSION_FACTOR * losses[0]:
+        what = f"exploded to {losses[worst]:.3g} in epoch {worst + 1} (epoch 1: {losses[0]:.3g})"
+    elif len(losses) > 1 and losses[-1] > losses[0]:
+        what = f"ended at {losses[-1]:.3g}, above its first epoch's {losses[0]:.3g}"
+    else:
+        return
+    warnings.warn(
+        f"The training loss {what}: training was unstable. Lower "
+        f"learning_rate (it is {learning_rate}), set clip_grad_norm, or "
+        "scale the inputs (for example with sklearn.preprocessing.StandardScaler).",
+        DivergenceWarning,
+        stacklevel=stacklevel,
+    )
