@@ -13,19 +13,22 @@ Every run happens in a fresh child process (so peak memory is its own)
 after a warm-up fit on 256 rows (so lazy imports are not counted),
 the contenders are interleaved and each is repeated ``--repeats`` times;
 the tables report medians: seconds per epoch, prediction time on all rows,
-the peak resident memory added by ``fit`` and the ratios to the torch loop.
+the peak resident memory added by ``fit`` (sampled every millisecond from
+/proc) and the ratios to the torch loop.
 Results go to ``benchmarks/results/training_<task>_threads<T>.{json,md}``.
 
 Run: python benchmarks/bench_training.py [--rows 100000] [--threads 1]
 """
 
 import argparse
+import gc
 import json
+import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -118,6 +121,39 @@ def sklearn_mlp(task, X, y, hidden, batch_size, epochs):
     return (lambda: model.fit(X, y)), (lambda: model.predict(X))
 
 
+def resident_bytes():
+    """This process's resident memory now, from /proc (Linux)."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+class PeakMemory:
+    """Sample resident memory every millisecond in a thread; keep the peak.
+
+    torch and numpy release the GIL in their kernels, so the sampler runs
+    while they work. ``added`` is the peak minus the memory at the start.
+    """
+
+    def __enter__(self):
+        gc.collect()
+        self.start = self.peak = resident_bytes()
+        self._running = True
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self):
+        while self._running:
+            self.peak = max(self.peak, resident_bytes())
+            time.sleep(0.001)
+
+    def __exit__(self, *exc):
+        self._running = False
+        self._thread.join()
+        self.peak = max(self.peak, resident_bytes())
+        self.added = self.peak - self.start
+
+
 def run_one(args):
     """Child process: one contender, one batch size; prints a JSON line."""
     import torch
@@ -140,13 +176,11 @@ def run_one(args):
     fit, predict = build[args.contender](
         args.task, X, y, tuple(args.hidden), batch_size, args.epochs
     )
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), PeakMemory() as memory:
         warnings.simplefilter("ignore")
         start = time.perf_counter()
         fit()
         fit_seconds = time.perf_counter() - start
-    rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     predict()  # warm-up
     predict_times = []
     for _ in range(3):
@@ -158,7 +192,7 @@ def run_one(args):
             {
                 "epoch_seconds": fit_seconds / args.epochs,
                 "predict_seconds": min(predict_times),
-                "fit_peak_mib": (rss_after - rss_before) / 1024,
+                "fit_peak_mib": memory.added / 2**20,
             }
         )
     )
