@@ -3,10 +3,13 @@
 from ._activations import ACTIVATIONS
 from ._classifier import DeepClassifier
 from ._initializers import INITIALIZERS
+from ._lr_finder import LearningRateFinder
 from ._module import MLP
 from ._optimizers import OPTIMIZERS
+from ._pretrained import PretrainedLayers
 from ._regressor import DeepRegressor
 from ._schedules import SCHEDULES
+from ._uncertainty import ClassificationUncertainty, RegressionUncertainty
 from .exceptions import DivergenceWarning, GradientHealthWarning, TrainingDivergedError
 
 __version__ = "0.1.0"
@@ -15,6 +18,10 @@ __all__ = [
     "ACTIVATIONS",
     "INITIALIZERS",
     "MLP",
+    "LearningRateFinder",
+    "PretrainedLayers",
+    "ClassificationUncertainty",
+    "RegressionUncertainty",
     "OPTIMIZERS",
     "SCHEDULES",
     "DeepClassifier",

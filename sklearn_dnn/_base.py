@@ -258,7 +258,7 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
             attach_gradient_recorder(net, self.diagnostics)
             net.train_split = predefined_split(valid) if valid is not None else None
             n_before = len(net.history)
-            net.partial_fit(train)
+            net.partial_fit(train, epochs=self.max_epochs)
             net.train_split = None
         self.net_ = net
         self.module_.eval()
@@ -295,9 +295,7 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
             return TensorData(
                 as_tensor(X, device),
                 as_tensor(target, device),
-                None
-                if np.all(weight == weight[0])
-                else as_tensor(weight.astype(X.dtype), device),
+                None if np.all(weight == weight[0]) else as_tensor(weight.astype(X.dtype), device),
             )
 
         if not self.early_stopping:

@@ -126,7 +126,9 @@ verbose : int, default={verbose}
 
 warm_start : bool, default={warm_start}
     When True, a second call to ``fit`` continues from the current
-    weights and optimizer state instead of starting afresh.
+    weights and optimizer state instead of starting afresh, for
+    ``max_epochs`` more epochs at most; other changed hyperparameters
+    take effect at the next fit that starts afresh.
 
 diagnostics : bool, default={diagnostics}
     Record gradient health while training (see ``gradient_norms_`` and

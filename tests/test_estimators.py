@@ -132,7 +132,9 @@ def test_warm_start_continues_from_the_current_weights():
     assert clf.net_ is net and clf.n_iter_ == 10
     assert clf.history_[5]["train_loss"] < clf.history_[0]["train_loss"]
     assert clf.history_[-1]["train_loss"] < first_loss
-    cold = clf.set_params(warm_start=False).fit(X, y)
+    clf.set_params(max_epochs=2).fit(X, y)  # a changed max_epochs applies
+    assert clf.n_iter_ == 12
+    cold = clf.set_params(warm_start=False, max_epochs=5).fit(X, y)
     assert cold.n_iter_ == 5
 
 
