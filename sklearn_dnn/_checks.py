@@ -6,33 +6,28 @@ from numbers import Integral
 
 import numpy as np
 import torch
+from sklearn.utils._param_validation import StrOptions
 from torch import nn
 
-from ._activations import ACTIVATIONS
-from ._initializers import INITIALIZERS
-from ._optimizers import OPTIMIZERS
-from ._schedules import SCHEDULES
 from .exceptions import DivergenceWarning
 
 # A training loss this many times its first epoch's counts as an explosion.
 EXPLOSION_FACTOR = 100.0
 
 
-OPTION_TABLES = {
-    "activation": ACTIVATIONS,
-    "initializer": {"auto": None, **INITIALIZERS},
-    "optimizer": OPTIMIZERS,
-    "schedule": SCHEDULES,
-    "device": {"cpu": None, "cuda": None, "auto": None},
-}
-
-
 def did_you_mean(estimator):
-    """A "Did you mean ...?" hint for a misspelt option name, or None."""
-    for name, table in OPTION_TABLES.items():
+    """A "Did you mean ...?" hint for a misspelt option name, or None.
+
+    The options are read from the estimator's ``_parameter_constraints``
+    (its ``StrOptions``), the same sets that validation checks against.
+    """
+    for name, constraints in estimator._parameter_constraints.items():
         value = getattr(estimator, name)
-        if isinstance(value, str) and value not in table:
-            close = difflib.get_close_matches(value.lower(), list(table), n=1)
+        options = sorted(
+            option for c in constraints if isinstance(c, StrOptions) for option in c.options
+        )
+        if isinstance(value, str) and options and value not in options:
+            close = difflib.get_close_matches(value.lower(), options, n=1)
             if close:
                 return f"Did you mean {name}={close[0]!r}?"
     return None
