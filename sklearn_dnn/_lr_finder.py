@@ -97,7 +97,6 @@ class _RangeTestRecorder(Callback):
 
     def initialize(self):
         self.lrs_, self.losses_ = [], []
-        self._smoothed = 0.0
         self._best = math.inf
         return self
 
@@ -113,11 +112,9 @@ class _RangeTestRecorder(Callback):
             raise _RangeTestDone
         self.lrs_.append(self._lr)
         self.losses_.append(loss)
-        n = len(self.losses_)
-        self._smoothed = SMOOTHING * self._smoothed + (1 - SMOOTHING) * loss
-        smoothed = self._smoothed / (1 - SMOOTHING**n)
+        smoothed = smooth(self.losses_)[-1]  # at most n_steps losses: cheap
         self._best = min(self._best, smoothed)
-        if n >= self.n_steps or smoothed > self.stop_factor * self._best:
+        if len(self.losses_) >= self.n_steps or smoothed > self.stop_factor * self._best:
             raise _RangeTestDone
 
 
