@@ -52,30 +52,14 @@ class MLP(nn.Module):
         n_frozen=0,
     ):
         super().__init__()
-        if pretrained is not None:
-            hidden_layer_sizes = ()
-        blocks = []
-        width_in = n_features
-        for width in hidden_layer_sizes:
-            act = make_activation(activation)
-            linear = nn.Linear(width_in, width, bias=not batchnorm)
-            get_initializer(initializer, activation_family(act))(linear.weight)
-            if linear.bias is not None:
-                nn.init.zeros_(linear.bias)
-            layers = [linear]
-            if batchnorm:
-                layers.append(nn.BatchNorm1d(width))
-            layers.append(act)
-            if dropout > 0:
-                alpha = isinstance(act, nn.SELU)
-                layers.append(nn.AlphaDropout(dropout) if alpha else nn.Dropout(dropout))
-            blocks.append(nn.Sequential(*layers))
-            width_in = width
-        self.hidden = nn.Sequential(*blocks)
-        if pretrained is not None:
+        if pretrained is None:
+            self.hidden = _new_hidden_blocks(
+                n_features, hidden_layer_sizes, activation, initializer, batchnorm, dropout
+            )
+            width_in = hidden_layer_sizes[-1] if len(hidden_layer_sizes) else n_features
+        else:
             self.hidden = copy.deepcopy(pretrained.blocks)
             width_in = pretrained.output_width
-        self.n_frozen = n_frozen
         self.output = nn.Linear(width_in, n_outputs)
         nn.init.xavier_uniform_(self.output.weight)
         nn.init.zeros_(self.output.bias)
@@ -108,3 +92,25 @@ class MLP(nn.Module):
     def linear_layers(self):
         """All Linear layers, input side first, the output layer last."""
         return [m for m in self.modules() if isinstance(m, nn.Linear)]
+
+
+def _new_hidden_blocks(n_features, hidden_layer_sizes, activation, initializer, batchnorm, dropout):
+    """``Linear -> [BatchNorm1d] -> activation -> [Dropout]`` for every hidden width."""
+    blocks = []
+    width_in = n_features
+    for width in hidden_layer_sizes:
+        act = make_activation(activation)
+        linear = nn.Linear(width_in, width, bias=not batchnorm)
+        get_initializer(initializer, activation_family(act))(linear.weight)
+        if linear.bias is not None:
+            nn.init.zeros_(linear.bias)
+        layers = [linear]
+        if batchnorm:
+            layers.append(nn.BatchNorm1d(width))
+        layers.append(act)
+        if dropout > 0:
+            alpha = isinstance(act, nn.SELU)
+            layers.append(nn.AlphaDropout(dropout) if alpha else nn.Dropout(dropout))
+        blocks.append(nn.Sequential(*layers))
+        width_in = width
+    return nn.Sequential(*blocks)
