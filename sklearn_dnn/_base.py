@@ -1,44 +1,44 @@
-"""BaseDeepEstimator: hyperparameters, validation and the fit template."""
+"""BaseDeepEstimator: hyperparameters, and ``fit`` in three phases.
 
-import warnings
-from functools import partial
+``fit`` = *prepare* (:meth:`BaseDeepEstimator._prepare`: validate, encode,
+split, every check; nothing on the estimator changes), *train*
+(:func:`sklearn_dnn._training.train`, on a net nobody else sees) and
+*commit* (:meth:`BaseDeepEstimator._commit`, the only place fitted
+attributes are assigned). An exception in the first two phases, a
+``KeyboardInterrupt`` included, leaves the estimator exactly as it was,
+and propagates.
+"""
+
+import copy
+import math
+from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, _fit_context
+from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import (
-    Interval,
-    InvalidParameterError,
-    StrOptions,
-)
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
-from skorch.callbacks import EarlyStopping, GradientNormClipping
-from skorch.helper import predefined_split
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from torch import nn
 
 from ._activations import ACTIVATIONS
-from ._callbacks import DivergenceGuard, EpochRecorder, MaxNorm, Unfreeze
-from ._checks import check_param_details, did_you_mean, warn_if_unstable
-from ._diagnostics import (
-    attach_gradient_recorder,
-    check_gradient_health,
-    dead_unit_fractions,
-    gradient_norm_table,
-)
+from ._checks import check_param_details, did_you_mean, warn, warn_if_unstable
+from ._diagnostics import check_gradient_health, dead_unit_fractions, gradient_norm_table
+from ._groups import ParameterGroups
 from ._initializers import INITIALIZERS
 from ._inspection import InspectionMixin
-from ._module import MLP
-from ._net import SliceLoader, TensorData, TrainingNet, as_tensor
-from ._optimizers import OPTIMIZERS, make_optimizer
+from ._net import TensorData, as_tensor
+from ._optimizers import OPTIMIZERS
+from ._params import Interval, Options, validate_params
 from ._pretrained import PretrainedLayers, TransferMixin
-from ._schedules import SCHEDULES, make_schedule
-from ._seeding import draw_seed, seeded_torch
+from ._schedules import SCHEDULES
+from ._seeding import draw_seed, make_generator
 from ._threads import torch_threads
-from ._uncertainty import UncertaintyMixin
+from ._training import WARM_START_FIXED, check_warm_start, still_improving, train
+from ._uncertainty import UncertaintyMixin, check_finite_outputs
+from .exceptions import InvalidParameterError
 
 # Rows per forward pass at prediction time: large enough to amortize
 # torch's per-call overhead, small enough to bound memory.
@@ -47,6 +47,9 @@ PREDICT_CHUNK_ROWS = 16384
 # The network computes in X's floating type when it is float32 (faster)
 # and in float64 otherwise, as scikit-learn's MLP does.
 FLOAT_DTYPES = (np.float64, np.float32)
+
+# The smallest validation set early stopping accepts (as scikit-learn's MLP).
+MIN_VALIDATION_ROWS = 2
 
 
 def resolve_device(device):
@@ -61,25 +64,71 @@ def resolve_device(device):
     return device
 
 
+def check_sample_weight(sample_weight, n_samples):
+    """Sample weights as a float64 array of shape (n_samples,), checked.
+
+    Raises a ValueError for a wrong shape, non-finite or negative values,
+    or weights that are all zero.
+    """
+    if sample_weight is None:
+        return np.ones(n_samples, dtype=np.float64)
+    if isinstance(sample_weight, Real) and not isinstance(sample_weight, bool):
+        sample_weight = np.full(n_samples, sample_weight, dtype=np.float64)
+    weight = check_array(
+        sample_weight, ensure_2d=False, dtype=np.float64, input_name="sample_weight"
+    )
+    if weight.ndim != 1:
+        raise ValueError(f"Sample weights must be 1D array or scalar; got {weight.ndim} dims.")
+    if weight.shape != (n_samples,):
+        raise ValueError(f"sample_weight.shape == {weight.shape}, expected {(n_samples,)}!")
+    if (weight < 0).any():
+        raise ValueError("Negative values in data passed to `sample_weight`.")
+    if not (weight > 0).any():
+        raise ValueError("Sample weights must contain at least one non-zero number; all are zero.")
+    return weight
+
+
+@dataclass
+class FitPlan:
+    """Everything a fit needs, checked and prepared before anything changes."""
+
+    X: np.ndarray
+    task: object
+    continuing: bool
+    n_features_in: int
+    feature_names_in: object
+    train: TensorData
+    valid: TensorData | None
+    batch_size: int
+    batchnorm: bool
+    hidden_layer_sizes: tuple
+    n_frozen: int
+    groups: ParameterGroups
+    init_seed: int
+    generator: torch.Generator
+    device: str
+    torch_dtype: torch.dtype
+
+
 class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEstimator):
     """Base class of :class:`DeepClassifier` and :class:`DeepRegressor`.
 
-    Subclasses define how targets are encoded (``_encode_target``), the
-    criterion (``_criterion``), the validation score (``_valid_score``) and
-    how raw outputs become predictions.
+    Subclasses name their task (``_task_class``, see ``_tasks.py``): how
+    targets are encoded, the loss, the validation score and how raw
+    outputs become predictions.
     """
 
     _parameter_constraints = {
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
-        "activation": [StrOptions(set(ACTIVATIONS)), nn.Module, type],
-        "initializer": [StrOptions({"auto", *INITIALIZERS}), callable],
+        "activation": [Options(set(ACTIVATIONS)), nn.Module, type],
+        "initializer": [Options({"auto", *INITIALIZERS}), callable],
         "batchnorm": ["boolean"],
         "dropout": [Interval(Real, 0, 1, closed="left")],
-        "optimizer": [StrOptions(set(OPTIMIZERS)), type],
+        "optimizer": [Options(set(OPTIMIZERS)), type],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "momentum": [Interval(Real, 0, 1, closed="both")],
         "nesterov": ["boolean"],
-        "schedule": [StrOptions(set(SCHEDULES)), None],
+        "schedule": [Options(set(SCHEDULES)), None],
         "decay_rate": [Interval(Real, 0, None, closed="neither")],
         "decay_steps": [Interval(Integral, 1, None, closed="left"), tuple],
         "power_t": [Interval(Real, 0, None, closed="left")],
@@ -87,14 +136,14 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
         "l2": [Interval(Real, 0, None, closed="left")],
         "max_norm": [Interval(Real, 0, None, closed="neither"), None],
         "clip_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
-        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Options({"auto"}), Interval(Integral, 1, None, closed="left")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "patience": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "random_state": ["random_state"],
-        "device": [StrOptions({"cpu", "cuda", "auto"})],
+        "device": [Options({"cpu", "cuda", "auto"})],
         "n_threads": [Interval(Integral, 1, None, closed="left"), None],
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
@@ -105,9 +154,8 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
         "unfrozen_lr_factor": [Interval(Real, 0, None, closed="neither")],
     }
 
-    # Callbacks the training net gets after the estimator's own; only the
-    # learning-rate range test sets them, on its throwaway copy.
-    _extra_callbacks = ()
+    # The task class (see ``_tasks.py``): set by each estimator.
+    _task_class = None
 
     def __init__(
         self,
@@ -181,10 +229,10 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
         self.unfrozen_lr_factor = unfrozen_lr_factor
 
     # ------------------------------------------------------------------
-    # validation
-    def _validate_params(self):
+    # hyperparameters
+    def _check_params(self):
         try:
-            super()._validate_params()
+            validate_params(self)
         except InvalidParameterError as exc:
             hint = did_you_mean(self)
             if hint is None:
@@ -200,11 +248,20 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
     def _hidden_layer_sizes(self):
         return tuple(int(s) for s in np.atleast_1d(self.hidden_layer_sizes))
 
+    def _n_frozen(self):
+        if self.pretrained is None:
+            return 0
+        return self.pretrained.n_layers if self.n_frozen is None else self.n_frozen
+
     # ------------------------------------------------------------------
     # fit
-    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Train the network on ``X`` and ``y``.
+
+        The fit is all-or-nothing: when it fails (bad input, divergence,
+        ``KeyboardInterrupt``), the estimator is left exactly as it was
+        (fitted with the previous model, or unfitted) and the exception
+        propagates.
 
         Parameters
         ----------
@@ -221,179 +278,173 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
         self : object
             The fitted estimator.
         """
+        return self._fit(X, y, sample_weight)
+
+    def _fit(self, X, y, sample_weight, extra_callbacks=()):
+        plan = self._prepare(X, y, sample_weight)
+        net = train(self, plan, extra_callbacks)
+        n_before = len(self.net_.history) if plan.continuing else 0
+        self._commit(plan, net)
+        self._warn_after_fit(plan, net, n_before)
+        return self
+
+    def _validate_training_data(self, X, y, continuing):
+        """Validated X and y, and the feature count and names they bring (self unchanged)."""
+        kwargs = dict(dtype=FLOAT_DTYPES, **self._task_class.target_validation)
+        if continuing:
+            X, y = validate_data(self, X, y, reset=False, **kwargs)
+            return X, y, self.n_features_in_, getattr(self, "feature_names_in_", None)
+        probe = copy.copy(self)  # validate_data records the features on the estimator
+        X, y = validate_data(probe, X, y, reset=True, **kwargs)
+        return X, y, probe.n_features_in_, getattr(probe, "feature_names_in_", None)
+
+    def _prepare(self, X, y, sample_weight):
+        """Check and prepare everything a fit needs; change nothing on ``self``."""
+        self._check_params()
         continuing = self.warm_start and hasattr(self, "net_")
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            reset=not continuing,
-            dtype=FLOAT_DTYPES,
-            **self._target_validation,
-        )
-        sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True
-        )
+        if continuing:
+            check_warm_start(self, self._fitted_architecture)
+        X, y, n_features_in, feature_names_in = self._validate_training_data(X, y, continuing)
+        sample_weight = check_sample_weight(sample_weight, len(X))
         if continuing:
             X = X.astype(self._numpy_dtype(), copy=False)
         if self.pretrained is not None:
-            self.pretrained.check_input(X.shape[1], getattr(self, "feature_names_in_", None))
-        target = self._encode_target(y, sample_weight, continuing, X.dtype)
+            self.pretrained.check_input(X.shape[1], feature_names_in)
+        if continuing:
+            task = self._task.continued_with(y)
+        else:
+            task = self._task_class.from_targets(y, sample_weight, type(self).__name__)
+        target = task.encode(y, X.dtype)
         keep = sample_weight > 0
         if not keep.all():  # rows of weight zero are left out, as if removed
             X, target, sample_weight = X[keep], target[keep], sample_weight[keep]
+        # The loss is a weighted mean: scaling every weight changes nothing but
+        # float range, so weights are brought to mean 1 before any cast.
+        sample_weight = sample_weight / sample_weight.mean()
 
         rng = check_random_state(self.random_state)
-        seed = draw_seed(rng)
+        init_seed, train_seed = draw_seed(rng), draw_seed(rng)
         device = resolve_device(self.device)
-        train, valid = self._split(X, target, sample_weight, rng, device)
+        train_rows, valid_rows = self._split_rows(target, task, rng)
+        batch_size = self._batch_size(len(train_rows))
+        batchnorm = self.pretrained.has_batchnorm if self.pretrained else self.batchnorm
+        if batchnorm and min(batch_size, len(train_rows)) < 2:
+            raise ValueError(
+                "batchnorm=True needs at least 2 rows per mini-batch (batch statistics "
+                f"of one row are undefined); got batch_size={self.batch_size!r} with "
+                f"{len(train_rows)} training rows. Use a larger batch_size or "
+                "batchnorm=False."
+            )
+        tensors = (
+            as_tensor(X, device),
+            as_tensor(target, device),
+            as_tensor(sample_weight.astype(X.dtype), device),
+        )
+        n_frozen = self._n_frozen()
+        return FitPlan(
+            X=X,
+            task=task,
+            continuing=continuing,
+            n_features_in=n_features_in,
+            feature_names_in=feature_names_in,
+            train=self._subset(tensors, sample_weight, train_rows, device),
+            valid=None
+            if valid_rows is None
+            else self._subset(tensors, sample_weight, valid_rows, device),
+            batch_size=batch_size,
+            batchnorm=batchnorm,
+            hidden_layer_sizes=self._hidden_layer_sizes(),
+            n_frozen=n_frozen,
+            groups=ParameterGroups(n_frozen, self.learning_rate, self.unfrozen_lr_factor),
+            init_seed=init_seed,
+            generator=make_generator(train_seed, device),
+            device=device,
+            torch_dtype=torch.float32 if X.dtype == np.float32 else torch.float64,
+        )
 
-        if not continuing and hasattr(self, "net_"):
-            del self.net_  # a failed fit must not leave the previous model in place
-        with seeded_torch(seed, device), torch_threads(self.n_threads):
-            if continuing:
-                net = self.net_
-            else:
-                net = self._build_net(X.shape[1], X.dtype, target, len(train), device)
-                net.initialize()
-            attach_gradient_recorder(net, self.diagnostics)
-            net.train_split = predefined_split(valid) if valid is not None else None
-            n_before = len(net.history)
-            net.partial_fit(train, epochs=self.max_epochs)
-            net.train_split = None
+    @staticmethod
+    def _subset(tensors, sample_weight, rows, device):
+        """The rows ``rows`` of the data (all rows when ``rows`` is None), without a copy."""
+        X, target, weight = tensors
+        if rows is None:
+            equal = np.all(sample_weight == sample_weight[0])
+            return TensorData(X, target, None if equal else weight)
+        equal = np.all(sample_weight[rows] == sample_weight[rows[0]])
+        return TensorData(X, target, None if equal else weight, as_tensor(rows, device))
+
+    def _split_rows(self, target, task, rng):
+        """Indices of the training and the validation rows (None, None without early stopping).
+
+        The validation set is stratified by class when the task has
+        classes and every class has the rows that needs; otherwise it is a
+        plain random split.
+        """
+        if not self.early_stopping:
+            return np.arange(len(target)), None
+        n = len(target)
+        n_valid = math.ceil(self.validation_fraction * n)
+        if n_valid < MIN_VALIDATION_ROWS or n - n_valid < 1:
+            raise ValueError(
+                f"The validation set is too small: early_stopping holds out "
+                f"validation_fraction={self.validation_fraction} of {n} rows, {n_valid} "
+                f"rows, and needs at least {MIN_VALIDATION_ROWS} (and 1 row left to "
+                "train on). Increase validation_fraction or the number of rows, or set "
+                "early_stopping=False."
+            )
+        stratify = task.stratify(target)
+        if stratify is not None:
+            counts = np.unique(stratify, return_counts=True)[1]
+            if counts.min() < 2 or n_valid < len(counts) or n - n_valid < len(counts):
+                stratify = None  # some class is too rare to be in both sets
+        train_rows, valid_rows = train_test_split(
+            np.arange(n), test_size=n_valid, random_state=rng, stratify=stratify
+        )
+        return np.sort(train_rows), np.sort(valid_rows)
+
+    def _batch_size(self, n_train):
+        if self.batch_size == "auto":
+            return min(200, n_train)
+        return min(self.batch_size, n_train)
+
+    def _commit(self, plan, net):
+        """Assign every fitted attribute of a successful fit; the only place that does."""
         self.net_ = net
-        self.module_.eval()
+        self._task = plan.task
+        for name, value in plan.task.fitted_attributes().items():
+            setattr(self, name, value)
+        self.n_features_in_ = plan.n_features_in
+        if plan.feature_names_in is None:
+            vars(self).pop("feature_names_in_", None)
+        else:
+            self.feature_names_in_ = plan.feature_names_in
+        self._fitted_architecture = {name: getattr(self, name) for name in WARM_START_FIXED}
         self.history_ = [
-            {k: v for k, v in epoch.items() if k != "batches"} for epoch in self.net_.history
+            {k: v for k, v in epoch.items() if k != "batches"} for epoch in net.history
         ]
         self.n_iter_ = len(self.history_)
-        warn_if_unstable(self.history_[n_before:], self.learning_rate, stacklevel=4)
         for name in ("gradient_norms_", "dead_units_"):
             vars(self).pop(name, None)  # from an earlier fit with diagnostics on
         if self.diagnostics:
             n_linear = len(self.module_.linear_layers())
             self.gradient_norms_ = gradient_norm_table(self.history_, n_linear)
-            self.dead_units_ = dead_unit_fractions(self.module_, train.X)
+            with torch_threads(self.n_threads):
+                self.dead_units_ = dead_unit_fractions(self.module_, plan.train.X)
+
+    def _warn_after_fit(self, plan, net, n_before):
+        """The warnings about a fit that succeeded (after the commit)."""
+        warn_if_unstable(self.history_[n_before:], self.learning_rate)
+        if self.diagnostics:
             check_gradient_health(
-                self.gradient_norms_[n_before:], self.dead_units_, self.learning_rate, stacklevel=3
+                self.gradient_norms_[n_before:], self.dead_units_, self.learning_rate
             )
-        if self.n_iter_ - n_before >= self.max_epochs:
-            monitored = "validation" if self.early_stopping else "training"
-            warnings.warn(
-                f"{type(self).__name__} reached max_epochs={self.max_epochs} before "
-                f"the {monitored} loss stopped improving (by tol={self.tol} within "
-                f"patience={self.patience} epochs). Increase max_epochs, or "
-                "learning_rate if the loss falls slowly.",
+        if still_improving(net):
+            monitored = "validation" if plan.valid is not None else "training"
+            warn(
+                f"{type(self).__name__} reached max_epochs={self.max_epochs} while the "
+                f"{monitored} loss was still falling by more than tol={self.tol} per "
+                "epoch. Increase max_epochs, or learning_rate if the loss falls slowly.",
                 ConvergenceWarning,
-                stacklevel=3,
             )
-        return self
-
-    def _split(self, X, target, sample_weight, rng, device):
-        """Move the data to ``device`` and hold out the validation set."""
-
-        def tensors(X, target, weight):
-            return TensorData(
-                as_tensor(X, device),
-                as_tensor(target, device),
-                None if np.all(weight == weight[0]) else as_tensor(weight.astype(X.dtype), device),
-            )
-
-        if not self.early_stopping:
-            return tensors(X, target, sample_weight), None
-        parts = self._holdout(X, target, sample_weight, rng)
-        return tensors(*parts[0::2]), tensors(*parts[1::2])
-
-    def _holdout(self, X, target, sample_weight, rng):
-        return train_test_split(
-            X, target, sample_weight, test_size=self.validation_fraction, random_state=rng
-        )
-
-    def _batch_size(self, n_train):
-        if self.batch_size == "auto":
-            return min(200, n_train)
-        return self.batch_size
-
-    def _build_net(self, n_features, dtype, target, n_train, device):
-        batch_size = self._batch_size(n_train)
-        n_frozen = self._n_frozen()
-        batchnorm = self.pretrained.has_batchnorm if self.pretrained else self.batchnorm
-        n_batches = len(SliceLoader(range(n_train), batch_size, merge_singleton=batchnorm))
-        monitor = "valid_loss" if self.early_stopping else "train_loss"
-        callbacks = [
-            ("divergence", DivergenceGuard(self.learning_rate)),
-            ("recorder", EpochRecorder(self._valid_score)),
-        ]
-        if self.clip_grad_norm is not None:
-            callbacks.append(("clip", GradientNormClipping(self.clip_grad_norm)))
-        if self.max_norm is not None:
-            callbacks.append(("max_norm", MaxNorm(self.max_norm)))
-        if n_frozen and self.unfreeze_after is not None:
-            callbacks.append(("unfreeze", Unfreeze(self.unfreeze_after)))
-        schedule = make_schedule(
-            self.schedule,
-            {
-                "learning_rate": self.learning_rate,
-                "decay_rate": self.decay_rate,
-                "decay_steps": self.decay_steps,
-                "power_t": self.power_t,
-                "max_epochs": self.max_epochs,
-                "n_batches": n_batches,
-                "monitor": monitor,
-            },
-        )
-        if schedule is not None:
-            callbacks.append(("schedule", schedule))
-        callbacks.extend(self._extra_callbacks)
-        callbacks.append(
-            (
-                "stopper",
-                EarlyStopping(
-                    monitor=monitor,
-                    patience=self.patience,
-                    threshold=self.tol,
-                    threshold_mode="abs",
-                    load_best=self.early_stopping,
-                ),
-            )
-        )
-        return TrainingNet(
-            module=MLP,
-            module__n_features=n_features,
-            module__hidden_layer_sizes=self._hidden_layer_sizes(),
-            module__n_outputs=self._n_outputs(target),
-            module__activation=self.activation,
-            module__initializer=self.initializer,
-            module__batchnorm=self.batchnorm,
-            module__dropout=self.dropout,
-            module__dtype=torch.float32 if dtype == np.float32 else torch.float64,
-            module__pretrained=self.pretrained,
-            module__n_frozen=n_frozen,
-            criterion=self._criterion,
-            criterion__reduction="none",
-            optimizer=partial(
-                make_optimizer,
-                optimizer=self.optimizer,
-                momentum=self.momentum,
-                nesterov=self.nesterov,
-            ),
-            optimizer__param_groups=[
-                (f"hidden.{i}.*", {"lr": self.learning_rate * self.unfrozen_lr_factor})
-                for i in range(n_frozen)
-            ],
-            lr=self.learning_rate,
-            max_epochs=self.max_epochs,
-            batch_size=batch_size,
-            iterator_train=SliceLoader,
-            iterator_train__shuffle=True,
-            iterator_train__merge_singleton=batchnorm,
-            iterator_valid=SliceLoader,
-            train_split=None,
-            callbacks=callbacks,
-            device=device,
-            verbose=self.verbose,
-            l1=self.l1,
-            l2=self.l2,
-        )
 
     # ------------------------------------------------------------------
     # prediction
@@ -402,26 +453,25 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
 
     def _input_tensor(self, X):
         """Validate ``X`` for prediction and move it to the module's device and type."""
-        check_is_fitted(self, "module_")
+        check_is_fitted(self, "net_")
         X = validate_data(self, X, reset=False, dtype=FLOAT_DTYPES)
         weight = self.module_.output.weight
         return as_tensor(X.astype(self._numpy_dtype(), copy=False), weight.device)
 
     def _forward(self, X):
-        """Raw network outputs for ``X`` as a float64 array, in eval mode."""
+        """Raw network outputs for ``X`` as a float64 array, in evaluation mode.
+
+        The module is never switched to training mode here, so predicting
+        from several threads at once is safe.
+        """
         X = self._input_tensor(X)
         module = self.module_
-        module.eval()
+        if module.training:  # only if a user switched it; a fit leaves it in eval mode
+            module.eval()
+        out = np.empty((len(X), module.output.out_features), dtype=np.float64)
         with torch.inference_mode(), torch_threads(self.n_threads):
-            out = [
-                module(X[i : i + PREDICT_CHUNK_ROWS]).cpu()
-                for i in range(0, len(X), PREDICT_CHUNK_ROWS)
-            ]
-        out = torch.cat(out).numpy().astype(np.float64)
-        if not np.isfinite(out).all():
-            raise ValueError(
-                "The network produced non-finite outputs for some rows of X. "
-                "Their values are probably far outside the range seen in training; "
-                "scale X as it was scaled for fit."
-            )
+            for start in range(0, len(X), PREDICT_CHUNK_ROWS):
+                chunk = module(X[start : start + PREDICT_CHUNK_ROWS]).cpu().numpy()
+                check_finite_outputs(chunk)
+                out[start : start + len(chunk)] = chunk
         return out

@@ -1,5 +1,6 @@
 """skorch callbacks that the estimators add to the training net, one concern each."""
 
+import copy
 import math
 
 import torch
@@ -18,15 +19,16 @@ class MaxNorm(Callback):
         hidden unit (a row of a hidden Linear layer's weight matrix).
     """
 
-    def __init__(self, max_norm):
+    def __init__(self, max_norm, groups):
         self.max_norm = max_norm
+        self.groups = groups
 
     def on_batch_end(self, net, training=False, **kwargs):
         if not training:
             return
         with torch.no_grad():
-            for layer in net.module_.linear_layers()[:-1]:
-                layer.weight.renorm_(p=2, dim=0, maxnorm=self.max_norm)
+            for weight in self.groups.trained_hidden_weights(net.module_):  # frozen: untouched
+                weight.renorm_(p=2, dim=0, maxnorm=self.max_norm)
 
 
 class DivergenceGuard(Callback):
@@ -63,8 +65,9 @@ class EpochRecorder(Callback):
         The result goes to ``history[-1]["valid_score"]``.
     """
 
-    def __init__(self, score):
+    def __init__(self, score, groups):
         self.score = score
+        self.groups = groups
 
     def on_epoch_begin(self, net, **kwargs):
         self._outputs = []
@@ -74,12 +77,12 @@ class EpochRecorder(Callback):
             self._outputs.append(y_pred.detach())
 
     def on_epoch_end(self, net, dataset_valid=None, **kwargs):
-        net.history.record("lr", net.optimizer_.param_groups[0]["lr"])
+        net.history.record("lr", self.groups.head_lr(net.optimizer_))
         if dataset_valid is None or not self._outputs:
             return
         outputs = torch.cat(self._outputs).cpu().numpy()
-        y_true = dataset_valid.y.cpu().numpy()
-        weight = dataset_valid.sample_weight
+        y_true = dataset_valid.targets().cpu().numpy()
+        weight = dataset_valid.weights()
         weight = None if weight is None else weight.cpu().numpy()
         net.history.record("valid_score", float(self.score(y_true, outputs, weight)))
         self._outputs = []
@@ -93,13 +96,83 @@ class Unfreeze(Callback):
     The epoch that ends the freeze gets ``unfrozen=True`` in the history.
     """
 
-    def __init__(self, after):
+    def __init__(self, after, groups):
         self.after = after
+        self.groups = groups
 
     def on_train_begin(self, net, **kwargs):
         self.start_epoch_ = len(net.history)
 
     def on_epoch_end(self, net, **kwargs):
         if len(net.history) - self.start_epoch_ == self.after and net.module_.n_frozen:
-            net.module_.set_frozen(0)
+            self.groups.release(net.module_)
             net.history.record("unfrozen", True)
+
+
+class StopTraining(Exception):
+    """Raised by :class:`Stopper` to end the epochs of a fit (not a user's interrupt)."""
+
+
+class Stopper(Callback):
+    """Stop when the monitored loss has not improved for ``patience`` epochs.
+
+    The rule is scikit-learn's MLP's: an epoch improves when its loss is
+    below the best so far by more than ``tol``. With ``restore_best`` the
+    weights of the epoch with the lowest loss are put back when training
+    ends, and that epoch is marked ``best=True`` in the history.
+
+    Unlike skorch's ``EarlyStopping``, which ends training by raising
+    ``KeyboardInterrupt``, this raises :class:`StopTraining`, so a user's
+    Ctrl-C is never mistaken for convergence.
+
+    Parameters
+    ----------
+    monitor : str
+        The history key to watch (``"train_loss"`` or ``"valid_loss"``).
+    patience : int
+    tol : float
+    restore_best : bool
+    """
+
+    def __init__(self, monitor, patience, tol, restore_best):
+        self.monitor = monitor
+        self.patience = patience
+        self.tol = tol
+        self.restore_best = restore_best
+
+    def on_train_begin(self, net, **kwargs):
+        self.best_loss_ = math.inf
+        self.best_epoch_ = None
+        self.best_state_ = None
+        self.n_stale_ = 0
+        self.losses_ = []
+        self.stopped_ = False
+
+    def on_epoch_end(self, net, **kwargs):
+        loss = net.history[-1, self.monitor]
+        self.losses_.append(loss)
+        self.n_stale_ = self.n_stale_ + 1 if loss > self.best_loss_ - self.tol else 0
+        if loss < self.best_loss_:
+            self.best_loss_ = loss
+            self.best_epoch_ = len(net.history)
+            if self.restore_best:
+                self.best_state_ = copy.deepcopy(net.module_.state_dict())
+        if self.n_stale_ >= self.patience:
+            self.stopped_ = True
+            raise StopTraining
+
+    def on_train_end(self, net, **kwargs):
+        if self.restore_best and self.best_state_ is not None:
+            net.module_.load_state_dict(self.best_state_)
+            net.history[self.best_epoch_ - 1]["best"] = True
+
+    def still_improving(self):
+        """Whether the loss was still falling by more than ``tol`` an epoch at the end.
+
+        Measured over the last ``patience`` epochs (at least two): more
+        epochs would have helped. Used for the ConvergenceWarning.
+        """
+        window = self.losses_[-max(2, self.patience) :]
+        if self.stopped_ or len(window) < 2:
+            return False
+        return (window[0] - window[-1]) / (len(window) - 1) > self.tol

@@ -1,15 +1,43 @@
 """Checks with clear messages: of hyperparameters, and of a finished training run."""
 
 import difflib
+import inspect
+import os
 import warnings
 from numbers import Integral
 
+import joblib
 import numpy as np
+import sklearn
 import torch
-from sklearn.utils._param_validation import StrOptions
 from torch import nn
 
+from ._activations import make_activation
+from ._params import string_options
 from .exceptions import DivergenceWarning
+
+# Frames in these folders are never blamed for a warning: ours, and the
+# scikit-learn and joblib machinery (Pipeline, search, parallel workers)
+# between the user's line and our code.
+_INTERNAL_DIRS = tuple(
+    os.path.dirname(module.__file__) + os.sep for module in (sklearn, joblib)
+) + (os.path.dirname(__file__) + os.sep,)
+
+
+def warn(message, category):
+    """``warnings.warn`` attributed to the user's line.
+
+    The warning points at the first frame outside sklearn-dnn,
+    scikit-learn and joblib: the user's ``fit`` call, also through a
+    Pipeline or a search.
+    """
+    frame = inspect.currentframe().f_back
+    level = 2  # the caller of this function
+    while frame is not None and frame.f_code.co_filename.startswith(_INTERNAL_DIRS):
+        frame = frame.f_back
+        level += 1
+    warnings.warn(message, category, stacklevel=level)
+
 
 # A training loss this many times its first epoch's counts as an explosion.
 EXPLOSION_FACTOR = 100.0
@@ -23,9 +51,7 @@ def did_you_mean(estimator):
     """
     for name, constraints in estimator._parameter_constraints.items():
         value = getattr(estimator, name)
-        options = sorted(
-            option for c in constraints if isinstance(c, StrOptions) for option in c.options
-        )
+        options = string_options(constraints)
         if isinstance(value, str) and options and value not in options:
             close = difflib.get_close_matches(value.lower(), options, n=1)
             if close:
@@ -50,6 +76,12 @@ def check_param_details(estimator):
             f"activation must be a name, a torch.nn.Module instance or a "
             f"torch.nn.Module subclass; got the class {estimator.activation!r}."
         )
+    _check_activation(estimator.activation)
+    if estimator.schedule == "plateau" and estimator.decay_rate >= 1:
+        raise ValueError(
+            "schedule='plateau' multiplies the learning rate by decay_rate when the "
+            f"loss stops improving, so decay_rate must be below 1; got {estimator.decay_rate}."
+        )
     if isinstance(estimator.optimizer, type) and not issubclass(
         estimator.optimizer, torch.optim.Optimizer
     ):
@@ -72,6 +104,8 @@ def check_param_details(estimator):
             f"n_frozen={estimator.n_frozen}, but the source has only "
             f"{estimator.pretrained.n_layers} hidden layers to freeze."
         )
+    if estimator.pretrained is not None:
+        estimator.pretrained.check_architecture(estimator)
     if isinstance(estimator.decay_steps, tuple):
         if estimator.schedule != "step":
             raise ValueError(
@@ -84,7 +118,30 @@ def check_param_details(estimator):
             )
 
 
-def warn_if_unstable(epochs, learning_rate, stacklevel):
+def _check_activation(activation):
+    """An activation must build without arguments and keep the shape of its input."""
+    if isinstance(activation, str):
+        return
+    try:
+        module = make_activation(activation)
+        probe = torch.zeros(2, 3)
+        with torch.no_grad():
+            out = module(probe)
+    except Exception as exc:  # noqa: BLE001 - any failure means it is unusable here
+        raise ValueError(
+            f"activation={activation!r} cannot serve as an activation: building it and "
+            f"applying it to a (2, 3) batch failed with {type(exc).__name__}: {exc}. "
+            "Give an elementwise torch.nn.Module (for example torch.nn.LeakyReLU(0.2)) "
+            "or a class that takes no arguments."
+        ) from None
+    if not isinstance(out, torch.Tensor) or out.shape != probe.shape:
+        raise ValueError(
+            f"activation={activation!r} must keep the shape of its input (an elementwise "
+            f"function); a (2, 3) batch came out as {getattr(out, 'shape', type(out))}."
+        )
+
+
+def warn_if_unstable(epochs, learning_rate):
     """Warn when the loss of this fit exploded or ended above its start."""
     losses = np.array([epoch["train_loss"] for epoch in epochs])
     worst = int(losses.argmax())
@@ -94,10 +151,9 @@ def warn_if_unstable(epochs, learning_rate, stacklevel):
         what = f"ended at {losses[-1]:.3g}, above its first epoch's {losses[0]:.3g}"
     else:
         return
-    warnings.warn(
+    warn(
         f"The training loss {what}: training was unstable. Lower "
         f"learning_rate (it is {learning_rate}), set clip_grad_norm, or "
         "scale the inputs (for example with sklearn.preprocessing.StandardScaler).",
         DivergenceWarning,
-        stacklevel=stacklevel,
     )

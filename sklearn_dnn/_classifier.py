@@ -1,21 +1,11 @@
 """DeepClassifier."""
 
-import numpy as np
 from scipy.special import log_softmax, softmax
 from sklearn.base import ClassifierMixin
-from sklearn.metrics import accuracy_score
-from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import LabelEncoder
-from sklearn.utils.multiclass import check_classification_targets
-from torch import nn
 
 from ._base import BaseDeepEstimator
 from ._docs import fill_doc
-from ._uncertainty import summarize_classification
-
-
-def _accuracy(y_true, outputs, sample_weight):
-    return accuracy_score(y_true, outputs.argmax(axis=1), sample_weight=sample_weight)
+from ._tasks import ClassificationTask
 
 
 @fill_doc
@@ -55,8 +45,7 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
     np.float64(1.0)
     """
 
-    _criterion = nn.CrossEntropyLoss
-    _target_validation = {}
+    _task_class = ClassificationTask
 
     def __init__(
         self,
@@ -131,49 +120,6 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
             unfrozen_lr_factor=unfrozen_lr_factor,
         )
 
-    def _encode_target(self, y, sample_weight, continuing, dtype):
-        check_classification_targets(y)
-        if continuing:
-            unseen = np.setdiff1d(y, self.classes_)
-            if unseen.size:
-                raise ValueError(
-                    f"y contains labels {unseen.tolist()} not seen in the first fit; "
-                    f"warm_start continues with classes {self.classes_.tolist()}."
-                )
-            return np.searchsorted(self.classes_, y).astype(np.int64)
-        encoder = LabelEncoder().fit(y)
-        if len(encoder.classes_) < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs samples of at least 2 classes in the "
-                f"data, but the data contains only one class: {encoder.classes_.tolist()[0]!r}."
-            )
-        self.classes_ = encoder.classes_
-        return encoder.transform(y).astype(np.int64)
-
-    def _n_outputs(self, target):
-        return len(self.classes_)
-
-    def _holdout(self, X, target, sample_weight, rng):
-        # Stratify when every class has the two rows it needs; fall back to
-        # a plain random split on tiny data.
-        counts = np.bincount(target)
-        stratify = target if counts[counts > 0].min() >= 2 else None
-        return train_test_split(
-            X,
-            target,
-            sample_weight,
-            test_size=self.validation_fraction,
-            random_state=rng,
-            stratify=stratify,
-        )
-
-    @staticmethod
-    def _valid_score(y_true, outputs, sample_weight):
-        return _accuracy(y_true, outputs, sample_weight)
-
-    def _summarize_samples(self, outputs, return_samples):
-        return summarize_classification(outputs, return_samples)
-
     def predict_proba(self, X):
         """Class probabilities of every row of ``X``.
 
@@ -212,5 +158,5 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
         -------
         y_pred : ndarray of shape (n_samples,)
         """
-        outputs = self._forward(X)
-        return self.classes_[outputs.argmax(axis=1)]
+        outputs = self._forward(X)  # checks that the model is fitted
+        return self._task.predict(outputs)

@@ -24,13 +24,14 @@ mostly dead            more than ``DEAD_FRACTION`` (0.5) of a hidden layer's
 """
 
 import math
-import warnings
 
 import numpy as np
 import torch
-from skorch.callbacks import Callback, PrintLog
+from skorch.callbacks import Callback
 from torch import nn
 
+from ._checks import warn
+from ._compat import BATCHNORM_LAYERS, tensor_norms
 from .exceptions import GradientHealthWarning
 
 # The gradient of the input layer this many times smaller than the output
@@ -49,7 +50,7 @@ RECORDER_NAME = "gradient_norms"
 
 # Layers of a hidden block that come before its activation, and layers
 # after it that are the identity in evaluation mode.
-_PRE_ACTIVATION = (nn.Linear, nn.modules.batchnorm._BatchNorm)
+_PRE_ACTIVATION = (nn.Linear, *BATCHNORM_LAYERS)
 _DROPOUT = (nn.Dropout, nn.AlphaDropout)
 
 _INIT_REMEDIES = (
@@ -77,6 +78,7 @@ class GradientNormRecorder(Callback):
 
     def on_train_begin(self, net, **kwargs):
         self._weights = [layer.weight for layer in net.module_.linear_layers()]
+        self._batches = []
 
     def on_epoch_begin(self, net, **kwargs):
         self._batches = []
@@ -86,14 +88,13 @@ class GradientNormRecorder(Callback):
             return
         trained = [w for w in self._weights if w.grad is not None]
         l1, l2 = getattr(net, "l1", 0.0), getattr(net, "l2", 0.0)
-        # torch's foreach kernels (as in clip_grad_norm_): one call per step, not per layer.
         with torch.no_grad():
             grads = [w.grad for w in trained]
             if l2:
-                grads = torch._foreach_add(grads, trained, alpha=-2 * l2)
+                grads = [g - (2 * l2) * w for g, w in zip(grads, trained, strict=True)]
             if l1:
-                grads = torch._foreach_add(grads, torch._foreach_sign(trained), alpha=-l1)
-            norms = list(torch._foreach_norm(grads)) if grads else []
+                grads = [g - l1 * w.sign() for g, w in zip(grads, trained, strict=True)]
+            norms = tensor_norms(grads)
         if len(trained) < len(self._weights):  # frozen: -1 here, NaN in the history
             found = iter(norms)
             norms = [
@@ -111,25 +112,6 @@ class GradientNormRecorder(Callback):
             [math.nan if m < 0 else (m if math.isfinite(m) else math.inf) for m in means],
         )
         self._batches = []
-
-
-def attach_gradient_recorder(net, enabled):
-    """Add a :class:`GradientNormRecorder` to an initialized net, or remove it.
-
-    The recorder goes first: before gradient clipping, so it sees the raw
-    gradients, and before early stopping, which ends training from its
-    own ``on_epoch_end``, so the last epoch is recorded too. The epoch
-    log is told to leave the per-layer list out of its table. Calling
-    this before every ``fit`` keeps a warm-started net in step with the
-    ``diagnostics`` setting.
-    """
-    callbacks = [(name, cb) for name, cb in net.callbacks_ if name != RECORDER_NAME]
-    if enabled:
-        callbacks.insert(0, (RECORDER_NAME, GradientNormRecorder().initialize()))
-        for _, cb in callbacks:
-            if isinstance(cb, PrintLog):
-                cb.keys_ignored_.add(RECORDER_NAME)
-    net.callbacks_ = callbacks
 
 
 def gradient_norm_table(history, n_layers):
@@ -286,10 +268,10 @@ def gradient_health_problems(gradient_norms, dead_units, learning_rate):
     return problems
 
 
-def check_gradient_health(gradient_norms, dead_units, learning_rate, stacklevel=2):
+def check_gradient_health(gradient_norms, dead_units, learning_rate):
     """Emit a :class:`GradientHealthWarning` for each problem found.
 
     See :func:`gradient_health_problems` for the arguments.
     """
     for problem in gradient_health_problems(gradient_norms, dead_units, learning_rate):
-        warnings.warn(problem, GradientHealthWarning, stacklevel=stacklevel + 1)
+        warn(problem, GradientHealthWarning)

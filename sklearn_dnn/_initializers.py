@@ -13,9 +13,15 @@ orthogonal         rows (or columns) orthonormal
 =================  ==============================================
 """
 
+import threading
 from functools import partial
 
+import torch
 from torch import nn
+
+# Serializes the only code that has to use torch's global generator: a
+# user's initializer function, which cannot be handed a generator.
+_GLOBAL_RNG_LOCK = threading.Lock()
 
 INITIALIZERS = {
     "glorot_uniform": nn.init.xavier_uniform_,
@@ -51,3 +57,22 @@ def get_initializer(initializer, family):
     if initializer == "auto":
         initializer = AUTO_INITIALIZERS[family]
     return INITIALIZERS[initializer]
+
+
+def initialize_weight(weight, initializer, family, generator):
+    """Fill ``weight`` in place from ``generator``.
+
+    The named initializers draw from ``generator`` directly. A user's
+    callable cannot be given one: it runs with torch's global generator
+    seeded from ``generator``, inside ``torch.random.fork_rng`` (the global
+    state is restored afterwards) and under a lock, so two threads never
+    interleave there.
+    """
+    if not callable(initializer):
+        name = AUTO_INITIALIZERS[family] if initializer == "auto" else initializer
+        INITIALIZERS[name](weight, generator=generator)
+        return
+    seed = int(torch.randint(2**31 - 1, (), generator=generator))
+    with _GLOBAL_RNG_LOCK, torch.random.fork_rng(devices=[]), torch.no_grad():
+        torch.manual_seed(seed)
+        initializer(weight)

@@ -158,7 +158,7 @@ def find_learning_rate(
         diagnostics=False,
         verbose=0,
     )
-    probe._extra_callbacks = [
+    callbacks = [
         (
             "range_test_lr",
             LRScheduler(LambdaLR, lr_lambda=lambda step: growth**step, step_every="batch"),
@@ -166,7 +166,7 @@ def find_learning_rate(
         ("range_test", recorder),
     ]
     try:
-        probe.fit(X, y, sample_weight=sample_weight)
+        probe._fit(X, y, sample_weight, extra_callbacks=callbacks)
     except (_RangeTestDone, TrainingDivergedError):
         pass
     lrs = np.array(recorder.lrs_, dtype=np.float64)

@@ -27,42 +27,72 @@ def as_tensor(array, device):
 class TensorData(Dataset):
     """Inputs, targets and sample weights held as tensors on one device.
 
-    ``sample_weight`` is None when every row weighs the same: the loss is
-    then a plain mean, one operation cheaper per batch.
+    ``rows`` (an index tensor) selects the rows that belong to this set,
+    so a training and a validation set share one copy of the data: the
+    split costs two index vectors, not a copy of X. ``sample_weight`` is
+    None when every row weighs the same: the loss is then a plain mean,
+    one operation cheaper per batch.
     """
 
-    def __init__(self, X, y, sample_weight):
+    def __init__(self, X, y, sample_weight, rows=None):
         self.X = X
         self.y = y
         self.sample_weight = sample_weight
+        self.rows = rows
 
     def __len__(self):
-        return len(self.X)
+        return len(self.X) if self.rows is None else len(self.rows)
 
     def __getitem__(self, i):
+        if self.rows is not None:
+            i = self.rows[i]
         weight = None if self.sample_weight is None else self.sample_weight[i]
         return self.X[i], (self.y[i], weight)
 
+    def batch(self, index):
+        """The rows at ``index`` (a slice or an index tensor into this set)."""
+        if self.rows is not None:
+            index = self.rows[index]
+        if isinstance(index, slice):
+            X, y = self.X[index], self.y[index]
+            w = None if self.sample_weight is None else self.sample_weight[index]
+        else:
+            X, y = self.X.index_select(0, index), self.y.index_select(0, index)
+            w = None if self.sample_weight is None else self.sample_weight.index_select(0, index)
+        return X, (y, w)
+
+    def targets(self):
+        """The targets of this set's rows, as a tensor."""
+        return self.batch(slice(None))[1][0]
+
+    def weights(self):
+        """The sample weights of this set's rows, or None for equal weights."""
+        return self.batch(slice(None))[1][1]
+
 
 class SliceLoader:
-    """Iterate over mini-batches of a :class:`TensorData` by slicing.
+    """Iterate over mini-batches of a :class:`TensorData`.
 
     Parameters
     ----------
     dataset : TensorData
     batch_size : int
     shuffle : bool, default=False
-        Draw a new permutation (from torch's RNG) at every pass.
+        Draw a new order of the rows at every pass, from ``generator``.
     merge_singleton : bool, default=False
         Fold a last batch of one row into the previous batch (batch
         normalization cannot train on a single row).
+    generator : torch.Generator or None, default=None
+        The source of the shuffling; one generator serves every pass, so
+        each epoch gets its own order.
     """
 
-    def __init__(self, dataset, batch_size, shuffle=False, merge_singleton=False):
+    def __init__(self, dataset, batch_size, shuffle=False, merge_singleton=False, generator=None):
         self.dataset = dataset
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.merge_singleton = merge_singleton
+        self.generator = generator
 
     def _bounds(self):
         n = len(self.dataset)
@@ -77,13 +107,13 @@ class SliceLoader:
 
     def __iter__(self):
         data = self.dataset
-        X, y, w = data.X, data.y, data.sample_weight
-        if self.shuffle:
-            order = torch.randperm(len(data), device=X.device)
-            X, y = X[order], y[order]
-            w = None if w is None else w[order]
+        if not self.shuffle:
+            for start, end in self._bounds():
+                yield data.batch(slice(start, end))
+            return
+        order = torch.randperm(len(data), generator=self.generator).to(data.X.device)
         for start, end in self._bounds():
-            yield X[start:end], (y[start:end], None if w is None else w[start:end])
+            yield data.batch(order[start:end])
 
 
 class TrainingNet(NeuralNet):
@@ -92,26 +122,34 @@ class TrainingNet(NeuralNet):
     The criterion must be built with ``reduction="none"``. ``y_true`` is a
     ``(target, sample_weight)`` pair, as :class:`SliceLoader` yields it;
     a weight of None means equal weights.
-    While training, ``l1 * sum(|W|) + l2 * sum(W ** 2)`` over every weight
-    matrix (not the biases, not batch normalization) is added to the
-    weighted mean loss, as Keras' kernel regularizers do.
+    While training, ``l1 * sum(|W|) + l2 * sum(W ** 2)`` over the weight
+    matrices that train (not the biases, not batch normalization, not
+    frozen layers: see :class:`~sklearn_dnn._groups.ParameterGroups`) is
+    added to the weighted mean loss, as Keras' kernel regularizers do.
+    The optimizer gets the groups' parameter groups.
     """
 
-    def __init__(self, *args, l1=0.0, l2=0.0, **kwargs):
+    def __init__(self, *args, l1=0.0, l2=0.0, groups=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.l1 = l1
         self.l2 = l2
+        self.groups = groups
 
-    def initialize_module(self):
-        super().initialize_module()
-        self.penalized_weights_ = [layer.weight for layer in self.module_.linear_layers()]
+    def initialize_optimizer(self, *args, **kwargs):
+        self.optimizer_ = self.optimizer(self.groups.optimizer_groups(self.module_), lr=self.lr)
         return self
 
-    def _set_training(self, training=True):
-        # skorch sets the mode before every batch; walking the module tree
-        # each time is a measurable part of a small network's step.
-        if self.module_.training != training:
-            super()._set_training(training)
+    def penalty(self):
+        """The l1/l2 penalty of the weights that train now (0.0 without penalties)."""
+        if not (self.l1 or self.l2):
+            return 0.0
+        weights = self.groups.trained_weights(self.module_)
+        penalty = 0.0
+        if self.l1:
+            penalty = penalty + self.l1 * sum(w.abs().sum() for w in weights)
+        if self.l2:
+            penalty = penalty + self.l2 * sum(w.square().sum() for w in weights)
+        return penalty
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         target, weight = y_true
@@ -122,8 +160,6 @@ class TrainingNet(NeuralNet):
             loss = per_sample.mean()
         else:
             loss = (per_sample * weight).sum() / weight.sum()
-        if training and self.l1:
-            loss = loss + self.l1 * sum(w.abs().sum() for w in self.penalized_weights_)
-        if training and self.l2:
-            loss = loss + self.l2 * sum(w.square().sum() for w in self.penalized_weights_)
+        if training:
+            loss = loss + self.penalty()
         return loss

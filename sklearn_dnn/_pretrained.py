@@ -11,7 +11,10 @@ import copy
 import os
 
 import joblib
+import numpy as np
 from torch import nn
+
+from ._activations import ACTIVATIONS
 
 
 class PretrainedLayers:
@@ -52,6 +55,49 @@ class PretrainedLayers:
     @property
     def has_batchnorm(self):
         return any(isinstance(m, nn.BatchNorm1d) for m in self.blocks.modules())
+
+    def architecture(self):
+        """The estimator hyperparameters that describe the reused layers."""
+        first = list(self.blocks[0])
+        activation = next(
+            (
+                layer
+                for layer in first[1:]
+                if not isinstance(layer, (nn.BatchNorm1d, nn.Dropout, nn.AlphaDropout))
+            ),
+            None,
+        )
+        name = next(
+            (
+                name
+                for name, factory in ACTIVATIONS.items()
+                if activation is not None and repr(factory()) == repr(activation)
+            ),
+            None,
+        )
+        rates = [m.p for m in self.blocks.modules() if isinstance(m, (nn.Dropout, nn.AlphaDropout))]
+        return {
+            "hidden_layer_sizes": tuple(block[0].out_features for block in self.blocks),
+            "activation": name if name is not None else copy.deepcopy(activation),
+            "batchnorm": self.has_batchnorm,
+            "dropout": rates[0] if rates else 0.0,
+        }
+
+    def check_architecture(self, estimator):
+        """Raise a ValueError when the estimator's architecture settings differ from the layers'."""
+        expected = self.architecture()
+        differ = [
+            f"{name}={getattr(estimator, name)!r} (the layers': {value!r})"
+            for name, value in expected.items()
+            if name != "activation"
+            and not np.array_equal(np.atleast_1d(getattr(estimator, name)), np.atleast_1d(value))
+        ]
+        if differ:
+            raise ValueError(
+                "The estimator reuses pretrained layers, whose architecture its settings "
+                f"must describe; these differ: {', '.join(differ)}. Leave them as "
+                "from_pretrained set them."
+            )
 
     def check_input(self, n_features, feature_names):
         """Raise a ValueError when X does not have the source's features."""
@@ -153,13 +199,12 @@ def _blocks_of_sequential(sequential):
     return nn.Sequential(*blocks)
 
 
-class TransferMixin:
-    """``from_pretrained`` for the estimators, and the frozen-layer count."""
+# Hyperparameters that from_pretrained takes from the source.
+ARCHITECTURE_PARAMS = ("hidden_layer_sizes", "activation", "batchnorm", "dropout")
 
-    def _n_frozen(self):
-        if self.pretrained is None:
-            return 0
-        return self.pretrained.n_layers if self.n_frozen is None else self.n_frozen
+
+class TransferMixin:
+    """``from_pretrained`` for the estimators."""
 
     @classmethod
     def from_pretrained(cls, source, n_frozen=None, unfreeze_after=None, **params):
@@ -188,8 +233,9 @@ class TransferMixin:
         **params
             Any other hyperparameter of the estimator (``learning_rate``,
             ``max_epochs``, ...). The architecture parameters
-            (``hidden_layer_sizes``, ``activation``, ``initializer``,
-            ``batchnorm``, ``dropout``) are the source's.
+            (``hidden_layer_sizes``, ``activation``, ``batchnorm``,
+            ``dropout``) are the source's, and ``get_params`` reports
+            them; passing one raises a ValueError.
 
         Returns
         -------
@@ -208,7 +254,18 @@ class TransferMixin:
         >>> model.fit(X[y >= 8], y[y >= 8]).score(X[y >= 8], y[y >= 8]) > 0.9
         True
         """
+        given = sorted(set(params) & set(ARCHITECTURE_PARAMS))
+        if given:
+            raise ValueError(
+                f"from_pretrained copies the architecture of the source, so {given} "
+                "cannot be set: the reused layers define them. To train another "
+                "architecture, build the estimator directly."
+            )
         pretrained = PretrainedLayers.from_source(source)
         return cls(
-            pretrained=pretrained, n_frozen=n_frozen, unfreeze_after=unfreeze_after, **params
+            pretrained=pretrained,
+            n_frozen=n_frozen,
+            unfreeze_after=unfreeze_after,
+            **pretrained.architecture(),
+            **params,
         )

@@ -1,14 +1,10 @@
 """DeepRegressor."""
 
-import numpy as np
 from sklearn.base import RegressorMixin
-from sklearn.metrics import r2_score
-from sklearn.preprocessing import StandardScaler
-from torch import nn
 
 from ._base import BaseDeepEstimator
 from ._docs import fill_doc
-from ._uncertainty import summarize_regression
+from ._tasks import RegressionTask
 
 
 @fill_doc
@@ -55,8 +51,7 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
     (3,)
     """
 
-    _criterion = nn.MSELoss
-    _target_validation = {"multi_output": True, "y_numeric": True}
+    _task_class = RegressionTask
 
     def __init__(
         self,
@@ -136,34 +131,6 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         tags.target_tags.multi_output = True
         return tags
 
-    def _encode_target(self, y, sample_weight, continuing, dtype):
-        y = np.asarray(y, dtype=np.float64)
-        self._y_ndim = y.ndim
-        y2d = y.reshape(len(y), -1)
-        if not continuing:
-            self._target_scaler = StandardScaler().fit(y2d, sample_weight=sample_weight)
-        elif y2d.shape[1] != self._target_scaler.n_features_in_:
-            raise ValueError(
-                f"y has {y2d.shape[1]} outputs, but warm_start continues a model "
-                f"with {self._target_scaler.n_features_in_}."
-            )
-        return self._target_scaler.transform(y2d).astype(dtype)
-
-    def _n_outputs(self, target):
-        return target.shape[1]
-
-    @staticmethod
-    def _valid_score(y_true, outputs, sample_weight):
-        return r2_score(y_true, outputs, sample_weight=sample_weight)
-
-    def _to_target_scale(self, outputs):
-        """Map standardized outputs of shape (..., n_outputs) to the target's scale."""
-        y = outputs * self._target_scaler.scale_ + self._target_scaler.mean_
-        return y[..., 0] if self._y_ndim == 1 else y
-
-    def _summarize_samples(self, outputs, return_samples):
-        return summarize_regression(self._to_target_scale(outputs), return_samples)
-
     def predict(self, X):
         """Predicted target of every row of ``X``, on the original scale.
 
@@ -176,4 +143,5 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             1-D when ``y`` was 1-D in ``fit``.
         """
-        return self._to_target_scale(self._forward(X))
+        outputs = self._forward(X)  # checks that the model is fitted
+        return self._task.predict(outputs)

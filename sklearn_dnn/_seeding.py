@@ -1,21 +1,19 @@
-"""Seeding torch from scikit-learn's random_state without touching global state."""
+"""Random generators for an estimator's own work, seeded from scikit-learn's random_state.
 
-from contextlib import contextmanager
+Nothing here seeds or reads torch's global generator: every fit and every
+sampling call owns its generators, so threads never share one.
+"""
 
 import numpy as np
 import torch
 from sklearn.utils import check_random_state
 
 
-@contextmanager
-def seeded_torch(seed, device):
-    """Seed torch's global generators for the block, then restore their state."""
-    gpu = [torch.device(device).index or 0] if device.startswith("cuda") else []
-    with torch.random.fork_rng(devices=gpu):
-        torch.manual_seed(seed)
-        yield
-
-
 def draw_seed(random_state):
     """An int32 seed drawn from ``random_state`` (sklearn's conventions)."""
-    return check_random_state(random_state).randint(np.iinfo(np.int32).max)
+    return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+
+
+def make_generator(seed, device="cpu"):
+    """A ``torch.Generator`` on ``device`` seeded with ``seed``."""
+    return torch.Generator(device=device).manual_seed(seed)

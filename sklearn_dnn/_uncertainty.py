@@ -1,25 +1,28 @@
 """Monte-Carlo dropout (Gal and Ghahramani, 2016): sampling and summaries.
 
-Only the dropout layers (``Dropout`` and ``AlphaDropout``) are switched to
-training mode; batch normalization keeps its running statistics, so a
-row's distribution never depends on the other rows, and nothing the module
-holds (weights or buffers) changes.
+Sampling never changes the module: the network runs in evaluation mode
+(batch normalization keeps its running statistics, so a row's
+distribution never depends on the other rows) while the dropout layers
+draw their masks from the call's own ``torch.Generator``
+(:func:`~sklearn_dnn._module.forward_with_dropout`). Another thread may
+predict with the same model meanwhile, and a seeded call gives the same
+numbers whatever other threads do.
+
+The summaries are computed chunk by chunk and written into arrays of the
+result's size: memory does not grow with ``n_samples`` unless the samples
+are returned.
 """
 
-from contextlib import contextmanager
 from dataclasses import dataclass
 from numbers import Integral
 
 import numpy as np
 import torch
-from scipy.special import softmax
 from sklearn.utils.validation import check_is_fitted
-from torch import nn
 
-from ._seeding import draw_seed, seeded_torch
+from ._module import forward_with_dropout
+from ._seeding import draw_seed, make_generator
 from ._threads import torch_threads
-
-DROPOUT_LAYERS = (nn.Dropout, nn.AlphaDropout)
 
 # Rows x samples pushed through the network in one forward pass: enough to
 # amortize torch's per-call overhead, small enough to keep the activations
@@ -27,6 +30,14 @@ DROPOUT_LAYERS = (nn.Dropout, nn.AlphaDropout)
 # Measured on 20,000 rows of a 3x100 MLP: 65,536 took 1.3x the time of
 # 8,192; below 8,192 the gain is a few percent.
 SAMPLES_PER_PASS = 8192
+
+
+def _short_repr(result):
+    fields = ", ".join(
+        f"{name}={'None' if value is None else f'<array {value.shape}>'}"
+        for name, value in vars(result).items()
+    )
+    return f"{type(result).__name__}({fields})"
 
 
 @dataclass(frozen=True)
@@ -46,6 +57,8 @@ class RegressionUncertainty:
     mean: np.ndarray
     std: np.ndarray
     samples: np.ndarray | None = None
+
+    __repr__ = _short_repr
 
 
 @dataclass(frozen=True)
@@ -74,71 +87,66 @@ class ClassificationUncertainty:
     mutual_info: np.ndarray
     samples: np.ndarray | None = None
 
-
-@contextmanager
-def dropout_only_sampling(module):
-    """Put ``module`` in eval mode but its dropout layers in train mode."""
-    module.eval()
-    dropouts = [m for m in module.modules() if isinstance(m, DROPOUT_LAYERS)]
-    for layer in dropouts:
-        layer.train()
-    try:
-        yield
-    finally:
-        module.eval()
+    __repr__ = _short_repr
 
 
-def sample_outputs(module, X, n_samples):
-    """Raw outputs of ``n_samples`` dropout passes, shape (n_samples, n_rows, n_outputs).
+def _fill(fields, part, start, stop):
+    """Write a chunk's summary fields into the full arrays (made at the first chunk)."""
+    for name, value in part.items():
+        if value is None:
+            fields.setdefault(name, None)
+            continue
+        row_axis = 1 if name == "samples" else 0
+        if name not in fields:
+            shape = list(value.shape)
+            shape[row_axis] = fields["n_rows"]
+            fields[name] = np.empty(shape, dtype=np.float64)
+        index = (slice(None),) * row_axis + (slice(start, stop),)
+        fields[name][index] = value
+
+
+def sample_summaries(module, X, n_samples, generator, summarize, return_samples):
+    """Summaries of ``n_samples`` dropout passes over every row of ``X``.
 
     Each forward pass carries ``n_samples`` copies of a chunk of rows, so
     the cost is a few large matrix products rather than ``n_samples``
-    predict calls. Randomness comes from torch's global generator; the
-    caller seeds it (inside ``torch.random.fork_rng``).
+    predict calls; ``summarize(outputs, return_samples)`` turns a chunk's
+    raw outputs, of shape (n_samples, rows, n_outputs), into the result's
+    fields for those rows.
+
+    Raises
+    ------
+    ValueError
+        If the network produced non-finite outputs (as ``predict`` does).
     """
     rows_per_pass = max(1, SAMPLES_PER_PASS // n_samples)
-    chunks = []
-    with dropout_only_sampling(module), torch.inference_mode():
+    fields = {"n_rows": len(X)}
+    with torch.inference_mode():
         for start in range(0, len(X), rows_per_pass):
             rows = X[start : start + rows_per_pass]
-            out = module(rows.repeat(n_samples, 1))
-            chunks.append(out.reshape(n_samples, len(rows), -1).cpu())
-    return torch.cat(chunks, dim=1).numpy().astype(np.float64)
+            out = forward_with_dropout(module, rows.repeat(n_samples, 1), generator)
+            out = out.reshape(n_samples, len(rows), -1).cpu().numpy().astype(np.float64)
+            check_finite_outputs(out)
+            _fill(fields, summarize(out, return_samples), start, start + len(rows))
+    del fields["n_rows"]
+    return fields
 
 
-def _entropy(proba):
-    return -np.sum(proba * np.log(np.clip(proba, 1e-300, None)), axis=-1)
-
-
-def summarize_classification(logits, return_samples):
-    """Turn sampled logits into a :class:`ClassificationUncertainty`."""
-    proba = softmax(logits, axis=-1)
-    mean = proba.mean(axis=0)
-    entropy = _entropy(mean)
-    expected_entropy = _entropy(proba).mean(axis=0)
-    return ClassificationUncertainty(
-        mean=mean,
-        std=proba.std(axis=0),
-        entropy=entropy,
-        mutual_info=np.clip(entropy - expected_entropy, 0.0, None),
-        samples=proba if return_samples else None,
-    )
-
-
-def summarize_regression(predictions, return_samples):
-    """Turn sampled predictions (original scale) into a :class:`RegressionUncertainty`."""
-    return RegressionUncertainty(
-        mean=predictions.mean(axis=0),
-        std=predictions.std(axis=0),
-        samples=predictions if return_samples else None,
-    )
+def check_finite_outputs(outputs):
+    """Raise a ValueError when the network produced non-finite outputs."""
+    if not np.isfinite(outputs).all():
+        raise ValueError(
+            "The network produced non-finite outputs for some rows of X. "
+            "Their values are probably far outside the range seen in training; "
+            "scale X as it was scaled for fit."
+        )
 
 
 class UncertaintyMixin:
     """``predict_uncertainty`` for the estimators.
 
-    Needs ``module_``, ``_input_tensor`` and ``_summarize_samples`` (which
-    turns raw sampled outputs into the estimator's result object).
+    Needs ``module_``, ``_input_tensor`` and ``_task`` (whose ``summarize``
+    turns sampled raw outputs into the fields of its result class).
     """
 
     def predict_uncertainty(self, X, n_samples=100, random_state=None, return_samples=False):
@@ -148,8 +156,11 @@ class UncertaintyMixin:
         passes are averaged (Gal and Ghahramani, 2016). Only the dropout
         layers are sampled: batch normalization keeps its running
         statistics, so a row's answer does not depend on the other rows,
-        and the model is left unchanged. The passes are vectorized: each
-        forward pass carries many copies of a chunk of rows.
+        and the model is left unchanged (other threads may predict with
+        it meanwhile). The passes are vectorized: each forward pass
+        carries many copies of a chunk of rows, and the summaries are
+        computed chunk by chunk, so memory does not grow with
+        ``n_samples`` unless ``return_samples=True``.
 
         In a Pipeline, transform ``X`` with the steps before the model:
         ``pipe[-1].predict_uncertainty(pipe[:-1].transform(X))``.
@@ -160,8 +171,9 @@ class UncertaintyMixin:
         n_samples : int, default=100
             Number of stochastic passes.
         random_state : int, RandomState instance or None, default=None
-            Seeds the dropout masks; the same value gives the same numbers,
-            and torch's global random state is left untouched.
+            Seeds the dropout masks (through a generator of the call's
+            own); the same value gives the same numbers, and torch's global
+            random state is neither read nor changed.
         return_samples : bool, default=False
             Also return the sampled predictions (``samples``).
 
@@ -176,19 +188,22 @@ class UncertaintyMixin:
         Raises
         ------
         ValueError
-            If the network has no dropout (``dropout=0``).
+            If the network has no dropout (``dropout=0``), or produced
+            non-finite outputs.
         """
-        check_is_fitted(self, "module_")
-        if not any(isinstance(m, DROPOUT_LAYERS) and m.p > 0 for m in self.module_.modules()):
+        check_is_fitted(self, "net_")
+        if not any(p > 0 for p in self.module_.dropout_rates()):
             raise ValueError(
                 "predict_uncertainty uses Monte-Carlo dropout, which needs dropout: "
                 f"this {type(self).__name__} has no dropout layer (dropout="
                 f"{self.dropout}). Refit with dropout > 0, for example dropout=0.2."
             )
-        if not isinstance(n_samples, Integral) or n_samples < 1:
+        if isinstance(n_samples, bool) or not isinstance(n_samples, Integral) or n_samples < 1:
             raise ValueError(f"n_samples must be a positive integer; got {n_samples!r}.")
         X = self._input_tensor(X)
-        device = str(self.module_.output.weight.device)
-        with seeded_torch(draw_seed(random_state), device), torch_threads(self.n_threads):
-            outputs = sample_outputs(self.module_, X, n_samples)
-        return self._summarize_samples(outputs, return_samples)
+        generator = make_generator(draw_seed(random_state), X.device)
+        with torch_threads(self.n_threads):
+            fields = sample_summaries(
+                self.module_, X, n_samples, generator, self._task.summarize, return_samples
+            )
+        return self._task.uncertainty_result(**fields)

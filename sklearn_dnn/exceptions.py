@@ -20,3 +20,11 @@ class GradientHealthWarning(UserWarning):
     initialization, ReLU-family or SELU activations, batch normalization,
     gradient clipping, a lower ``learning_rate``.
     """
+
+
+class InvalidParameterError(ValueError, TypeError):
+    """Raised by ``fit`` when a hyperparameter has a value it does not accept.
+
+    The message names the parameter, what it accepts and what it got; it is
+    both a ``ValueError`` and a ``TypeError``, as scikit-learn's is.
+    """

@@ -128,8 +128,11 @@ def test_warm_start_continues_from_the_current_weights():
     clf = DeepClassifier(warm_start=True, max_epochs=5, tol=0, random_state=0).fit(X, y)
     first_loss = clf.history_[-1]["train_loss"]
     net = clf.net_
+    before = {k: v.clone() for k, v in net.module_.state_dict().items()}
     clf.fit(X, y)
-    assert clf.net_ is net and clf.n_iter_ == 10
+    assert clf.n_iter_ == 10
+    # the continued fit trained a copy: the first fit's network is untouched
+    assert all(torch.equal(v, net.module_.state_dict()[k]) for k, v in before.items())
     assert clf.history_[5]["train_loss"] < clf.history_[0]["train_loss"]
     assert clf.history_[-1]["train_loss"] < first_loss
     clf.set_params(max_epochs=2).fit(X, y)  # a changed max_epochs applies

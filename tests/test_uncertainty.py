@@ -162,7 +162,8 @@ def test_samples_are_drawn_in_vectorized_passes():
     X, y = regression(n_samples=300)
     reg = DeepRegressor(dropout=0.2, max_epochs=2, random_state=0).fit(X, y)
     calls = []
-    hook = reg.module_.register_forward_hook(lambda m, i, o: calls.append(len(i[0])))
+    first_layer = reg.module_.hidden[0][0]
+    hook = first_layer.register_forward_hook(lambda m, i, o: calls.append(len(i[0])))
     try:
         reg.predict_uncertainty(X[:5], n_samples=100, random_state=0)
         assert calls == [500]

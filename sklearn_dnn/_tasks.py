@@ -1,0 +1,191 @@
+"""What differs between classification and regression, behind one interface.
+
+An estimator names its task class (``DeepClassifier._task_class``); ``fit``
+makes a task from the training targets with :meth:`Task.from_targets` (or
+continues one with :meth:`Task.continued_with`), and everything that
+depends on the kind of target asks the task. The base estimator never asks
+"am I a classifier?".
+
+The interface, implemented by :class:`ClassificationTask` and
+:class:`RegressionTask`:
+
+=========================  ==================================================
+``target_validation``      keyword arguments for ``validate_data`` on ``y``
+``criterion``              the torch loss class (built with ``reduction="none"``)
+``from_targets(y, w)``     a new task fitted to the targets (classes, scaling)
+``continued_with(y)``      the task for a warm start on new targets, or an
+                           error that names what does not match
+``encode(y, dtype)``       targets as the network trains on them
+``n_outputs``              width of the output layer
+``stratify(target)``       labels to stratify the validation split by, or None
+``min_validation_rows``    the smallest validation set that can be scored
+``valid_score(...)``       the validation score of raw outputs
+``fitted_attributes()``    the estimator attributes the task publishes
+``predict(outputs)``       raw outputs -> ``predict``'s answer
+``summarize(samples)``     sampled raw outputs of some rows -> the fields of
+                           the uncertainty result for those rows
+``uncertainty_result``     the result class of ``predict_uncertainty``
+=========================  ==================================================
+"""
+
+import numpy as np
+from scipy.special import softmax
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.utils.multiclass import check_classification_targets
+from torch import nn
+
+from ._uncertainty import ClassificationUncertainty, RegressionUncertainty
+
+
+def _entropy(proba):
+    return -np.sum(proba * np.log(np.clip(proba, 1e-300, None)), axis=-1)
+
+
+class ClassificationTask:
+    """Single-label classification: one logit per class, cross-entropy loss.
+
+    Parameters
+    ----------
+    classes : ndarray of shape (n_classes,)
+        The sorted class labels.
+    """
+
+    target_validation = {}
+    criterion = nn.CrossEntropyLoss
+    uncertainty_result = ClassificationUncertainty
+    min_validation_rows = 1
+
+    def __init__(self, classes):
+        self.classes = classes
+
+    @classmethod
+    def from_targets(cls, y, sample_weight, estimator_name):
+        check_classification_targets(y)
+        classes = np.unique(y)
+        if len(classes) < 2:
+            raise ValueError(
+                f"{estimator_name} needs samples of at least 2 classes in the "
+                f"data, but the data contains only one class: {classes.tolist()[0]!r}."
+            )
+        return cls(classes)
+
+    def continued_with(self, y):
+        check_classification_targets(y)
+        unseen = np.setdiff1d(y, self.classes)
+        if unseen.size:
+            raise ValueError(
+                f"y contains labels {unseen.tolist()} not seen in the first fit; "
+                f"warm_start continues with classes {self.classes.tolist()}."
+            )
+        return self
+
+    def encode(self, y, dtype):
+        return np.searchsorted(self.classes, y).astype(np.int64)
+
+    @property
+    def n_outputs(self):
+        return len(self.classes)
+
+    def stratify(self, target):
+        return target
+
+    @staticmethod
+    def valid_score(y_true, outputs, sample_weight):
+        return accuracy_score(y_true, outputs.argmax(axis=1), sample_weight=sample_weight)
+
+    def fitted_attributes(self):
+        return {"classes_": self.classes}
+
+    def predict(self, outputs):
+        return self.classes[outputs.argmax(axis=1)]
+
+    @staticmethod
+    def summarize(logits, return_samples):
+        """Fields of :class:`ClassificationUncertainty` from logits of shape (S, rows, C)."""
+        proba = softmax(logits, axis=-1)
+        mean = proba.mean(axis=0)
+        entropy = _entropy(mean)
+        return {
+            "mean": mean,
+            "std": proba.std(axis=0),
+            "entropy": entropy,
+            "mutual_info": np.clip(entropy - _entropy(proba).mean(axis=0), 0.0, None),
+            "samples": proba if return_samples else None,
+        }
+
+
+class RegressionTask:
+    """Regression on a standardized target: one output per target column, MSE loss.
+
+    Parameters
+    ----------
+    mean, scale : ndarray of shape (n_outputs,)
+        The weighted mean and standard deviation of each target column in
+        the first fit; the network learns ``(y - mean) / scale``.
+    y_ndim : {1, 2}
+        Whether ``y`` was 1-D (``predict`` then returns 1-D).
+    """
+
+    target_validation = {"multi_output": True, "y_numeric": True}
+    criterion = nn.MSELoss
+    uncertainty_result = RegressionUncertainty
+    min_validation_rows = 2  # R^2 needs two rows
+
+    def __init__(self, mean, scale, y_ndim):
+        self.mean = mean
+        self.scale = scale
+        self.y_ndim = y_ndim
+
+    @classmethod
+    def from_targets(cls, y, sample_weight, estimator_name):
+        y2d = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+        mean = np.average(y2d, axis=0, weights=sample_weight)
+        variance = np.average((y2d - mean) ** 2, axis=0, weights=sample_weight)
+        scale = np.sqrt(variance)
+        # A constant column: nothing to scale (as StandardScaler does).
+        scale[scale <= 10 * np.finfo(np.float64).eps * np.maximum(np.abs(mean), 1.0)] = 1.0
+        return cls(mean, scale, np.ndim(y))
+
+    def continued_with(self, y):
+        n_outputs = 1 if np.ndim(y) == 1 else np.shape(y)[1]
+        if n_outputs != self.n_outputs:
+            raise ValueError(
+                f"y has {n_outputs} outputs, but warm_start continues a model "
+                f"with {self.n_outputs}."
+            )
+        return type(self)(self.mean, self.scale, np.ndim(y))
+
+    def encode(self, y, dtype):
+        y2d = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+        return ((y2d - self.mean) / self.scale).astype(dtype)
+
+    @property
+    def n_outputs(self):
+        return len(self.mean)
+
+    def stratify(self, target):
+        return None
+
+    @staticmethod
+    def valid_score(y_true, outputs, sample_weight):
+        return r2_score(y_true, outputs, sample_weight=sample_weight)
+
+    def fitted_attributes(self):
+        return {}
+
+    def to_target_scale(self, outputs):
+        """Map standardized outputs of shape (..., n_outputs) to the target's scale."""
+        y = outputs * self.scale + self.mean
+        return y[..., 0] if self.y_ndim == 1 else y
+
+    def predict(self, outputs):
+        return self.to_target_scale(outputs)
+
+    def summarize(self, outputs, return_samples):
+        """Fields of :class:`RegressionUncertainty` from outputs of shape (S, rows, k)."""
+        predictions = self.to_target_scale(outputs)
+        return {
+            "mean": predictions.mean(axis=0),
+            "std": predictions.std(axis=0),
+            "samples": predictions if return_samples else None,
+        }

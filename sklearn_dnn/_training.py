@@ -1,0 +1,217 @@
+"""The train phase of ``fit``: build a training net for a plan and run its epochs.
+
+``fit`` has three phases (see ``BaseDeepEstimator.fit``): *prepare* checks
+and encodes everything, :func:`train` trains a net that nobody else can
+see, and *commit* assigns the fitted attributes. A warm start trains a
+copy of the fitted network (its weights, and the optimizer's state when
+the optimizer is the same kind), so a failed or interrupted continued fit
+leaves the fitted model as it was.
+
+Warm start policy
+-----------------
+A continued fit builds a new training net from the current
+hyperparameters, so every setting that is not the architecture applies to
+it: :data:`WARM_START_HONOURED` lists them with what each rebuilds. The
+schedule restarts with the fit (over its ``max_epochs``); freezing restarts
+with ``n_frozen`` blocks frozen. The architecture cannot change under
+trained weights: a change of any of :data:`WARM_START_FIXED` is refused
+by name.
+"""
+
+import copy
+from functools import partial
+
+from skorch.callbacks import GradientNormClipping
+from skorch.helper import predefined_split
+
+from ._callbacks import DivergenceGuard, EpochRecorder, MaxNorm, Stopper, StopTraining, Unfreeze
+from ._diagnostics import RECORDER_NAME, GradientNormRecorder
+from ._module import MLP
+from ._net import SliceLoader, TrainingNet
+from ._optimizers import make_optimizer
+from ._schedules import make_schedule
+from ._threads import torch_threads
+
+# What each hyperparameter that a warm start honours rebuilds.
+WARM_START_HONOURED = {
+    "optimizer": "the optimizer (its state is kept when the kind is the same)",
+    "learning_rate": "the optimizer's rates (and the schedule)",
+    "momentum": "the optimizer",
+    "nesterov": "the optimizer",
+    "schedule": "the schedule, which restarts over this fit's max_epochs",
+    "decay_rate": "the schedule",
+    "decay_steps": "the schedule",
+    "power_t": "the schedule",
+    "l1": "the penalty",
+    "l2": "the penalty",
+    "max_norm": "the max-norm constraint",
+    "clip_grad_norm": "gradient clipping",
+    "dropout": "the dropout layers (they hold no weights)",
+    "batch_size": "the mini-batches",
+    "max_epochs": "the number of epochs of this fit",
+    "early_stopping": "the validation split and the stopper",
+    "validation_fraction": "the validation split",
+    "patience": "the stopper",
+    "tol": "the stopper",
+    "random_state": "the data order and dropout masks of this fit",
+    "device": "where the copy of the network trains",
+    "n_threads": "torch's thread count during the fit",
+    "verbose": "the epoch log",
+    "diagnostics": "the gradient recorder",
+    "n_frozen": "the frozen blocks at the start of this fit",
+    "unfreeze_after": "when this fit releases them",
+    "unfrozen_lr_factor": "the released blocks' rate",
+}
+
+# The architecture: a change under trained weights is refused.
+WARM_START_FIXED = ("hidden_layer_sizes", "activation", "initializer", "batchnorm", "pretrained")
+
+
+def _same(a, b):
+    try:
+        return bool(a is b or a == b)
+    except (TypeError, ValueError):  # arrays, modules without __eq__
+        return False
+
+
+def check_warm_start(estimator, fitted_architecture):
+    """Raise a ValueError naming every architecture setting changed since the fit."""
+    changed = [
+        f"{name} (fitted with {fitted_architecture[name]!r}, now {getattr(estimator, name)!r})"
+        for name in WARM_START_FIXED
+        if not _same(getattr(estimator, name), fitted_architecture[name])
+    ]
+    if changed:
+        raise ValueError(
+            "warm_start=True continues training the fitted network, whose architecture "
+            f"cannot change; changed: {', '.join(changed)}. Set them back, or set "
+            "warm_start=False to train a new network."
+        )
+
+
+def build_net(estimator, plan, extra_callbacks=()):
+    """A :class:`TrainingNet` for ``plan`` with the estimator's current hyperparameters."""
+    est = estimator
+    groups = plan.groups
+    monitor = "valid_loss" if plan.valid is not None else "train_loss"
+    n_batches = len(SliceLoader(plan.train, plan.batch_size, merge_singleton=plan.batchnorm))
+    callbacks = []
+    if est.diagnostics:  # first: before clipping and before the stopper ends an epoch
+        callbacks.append((RECORDER_NAME, GradientNormRecorder()))
+    callbacks += [
+        ("divergence", DivergenceGuard(est.learning_rate)),
+        ("recorder", EpochRecorder(plan.task.valid_score, groups)),
+    ]
+    if est.clip_grad_norm is not None:
+        callbacks.append(("clip", GradientNormClipping(est.clip_grad_norm)))
+    if est.max_norm is not None:
+        callbacks.append(("max_norm", MaxNorm(est.max_norm, groups)))
+    if plan.n_frozen and est.unfreeze_after is not None:
+        callbacks.append(("unfreeze", Unfreeze(est.unfreeze_after, groups)))
+    schedule = make_schedule(
+        est.schedule,
+        {
+            "learning_rate": est.learning_rate,
+            "decay_rate": est.decay_rate,
+            "decay_steps": est.decay_steps,
+            "power_t": est.power_t,
+            "max_epochs": est.max_epochs,
+            "n_batches": n_batches,
+            "monitor": monitor,
+        },
+    )
+    if schedule is not None:
+        callbacks.append(("schedule", schedule))
+    callbacks.extend(extra_callbacks)
+    callbacks.append(
+        ("stopper", Stopper(monitor, est.patience, est.tol, restore_best=plan.valid is not None))
+    )
+    return TrainingNet(
+        module=MLP,
+        module__n_features=plan.X.shape[1],
+        module__hidden_layer_sizes=plan.hidden_layer_sizes,
+        module__n_outputs=plan.task.n_outputs,
+        module__activation=est.activation,
+        module__initializer=est.initializer,
+        module__batchnorm=est.batchnorm,
+        module__dropout=est.dropout,
+        module__dtype=plan.torch_dtype,
+        module__pretrained=est.pretrained,
+        module__n_frozen=plan.n_frozen,
+        module__seed=plan.init_seed,
+        criterion=plan.task.criterion,
+        criterion__reduction="none",
+        optimizer=partial(
+            make_optimizer, optimizer=est.optimizer, momentum=est.momentum, nesterov=est.nesterov
+        ),
+        lr=est.learning_rate,
+        max_epochs=est.max_epochs,
+        batch_size=plan.batch_size,
+        iterator_train=SliceLoader,
+        iterator_train__shuffle=True,
+        iterator_train__merge_singleton=plan.batchnorm,
+        iterator_train__generator=plan.generator,
+        iterator_valid=SliceLoader,
+        train_split=None if plan.valid is None else predefined_split(plan.valid),
+        callbacks=callbacks,
+        callbacks__print_log__keys_ignored=[RECORDER_NAME],
+        device=plan.device,
+        verbose=est.verbose,
+        l1=est.l1,
+        l2=est.l2,
+        groups=groups,
+    )
+
+
+def _continue_from(net, previous):
+    """Start ``net`` (initialized) from a copy of ``previous``'s weights, optimizer and history.
+
+    ``net`` was built from the current hyperparameters, so its dropout
+    layers already have the current rate (dropout layers hold no state:
+    adding or removing them leaves the weights' names unchanged).
+    """
+    net.module_.load_state_dict(previous.module_.state_dict())
+    fresh = [{k: v for k, v in g.items() if k != "params"} for g in net.optimizer_.param_groups]
+    if type(previous.optimizer_) is type(net.optimizer_) and len(fresh) == len(
+        previous.optimizer_.param_groups
+    ):
+        net.optimizer_.load_state_dict(previous.optimizer_.state_dict())
+        for group, settings in zip(net.optimizer_.param_groups, fresh, strict=True):
+            group.update(settings)  # this fit's rates and settings, the old moments
+    net.history.extend(copy.deepcopy(list(previous.history)))
+
+
+def train(estimator, plan, extra_callbacks=()):
+    """Train a new net for ``plan``, or a copy of the fitted one; return it.
+
+    Raises whatever training raises (``TrainingDivergedError``,
+    ``KeyboardInterrupt``...) without touching ``estimator``; the
+    returned net's module is in evaluation mode and draws no more masks.
+    """
+    net = build_net(estimator, plan, extra_callbacks)
+    with torch_threads(estimator.n_threads):
+        net.initialize()
+        if plan.continuing:
+            _continue_from(net, estimator.net_)
+        module = net.module_
+        module.generator = plan.generator
+        try:
+            net.notify("on_train_begin", X=plan.train, y=None)
+            try:
+                net.fit_loop(plan.train, epochs=estimator.max_epochs)
+            except StopTraining:
+                pass
+            net.notify("on_train_end", X=plan.train, y=None)
+        finally:
+            module.generator = None
+        module.eval()
+    # Drop the references to this fit's data and generator, so that pickling
+    # the fitted net stores the network, not the training set.
+    net.train_split = None
+    net.iterator_train__generator = None
+    return net
+
+
+def still_improving(net):
+    """Whether the stopper saw the loss still falling at the end of the fit."""
+    return dict(net.callbacks_)["stopper"].still_improving()
