@@ -164,7 +164,7 @@ def build_net(estimator, plan, extra_callbacks=()):
 
 
 def _continue_from(net, previous):
-    """Start ``net`` (initialized) from a copy of ``previous``'s weights, optimizer and history.
+    """Start ``net`` (initialized) from a copy of ``previous``'s weights and optimizer state.
 
     ``net`` was built from the current hyperparameters, so its dropout
     layers already have the current rate (dropout layers hold no state:
@@ -178,7 +178,20 @@ def _continue_from(net, previous):
         net.optimizer_.load_state_dict(previous.optimizer_.state_dict())
         for group, settings in zip(net.optimizer_.param_groups, fresh, strict=True):
             group.update(settings)  # this fit's rates and settings, the old moments
-    net.history.extend(copy.deepcopy(list(previous.history)))
+
+
+def _prepend_history(net, previous):
+    """Put ``previous``'s epochs before ``net``'s, numbering on from them.
+
+    Done after training, so that during the fit every callback (schedule,
+    stopper, unfreezing) counts this fit's epochs from the start.
+    """
+    earlier = copy.deepcopy(list(previous.history))
+    new = list(net.history)
+    for i, epoch in enumerate(new, start=len(earlier) + 1):
+        epoch["epoch"] = i
+    net.history.clear()
+    net.history.extend(earlier + new)
 
 
 def train(estimator, plan, extra_callbacks=()):
@@ -205,6 +218,8 @@ def train(estimator, plan, extra_callbacks=()):
         finally:
             module.generator = None
         module.eval()
+    if plan.continuing:
+        _prepend_history(net, estimator.net_)
     # Drop the references to this fit's data and generator, so that pickling
     # the fitted net stores the network, not the training set.
     net.train_split = None
