@@ -36,7 +36,7 @@ from ._pretrained import PretrainedLayers, TransferMixin
 from ._schedules import SCHEDULES
 from ._seeding import draw_seed, make_generator
 from ._threads import torch_threads
-from ._training import WARM_START_FIXED, check_warm_start, still_improving, train
+from ._training import WARM_START_FIXED, check_warm_start, train
 from ._uncertainty import UncertaintyMixin, check_finite_outputs
 from .exceptions import InvalidParameterError
 
@@ -282,10 +282,10 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
 
     def _fit(self, X, y, sample_weight, extra_callbacks=()):
         plan = self._prepare(X, y, sample_weight)
-        net = train(self, plan, extra_callbacks)
+        net, still_improving = train(self, plan, extra_callbacks)
         n_before = len(self.net_.history) if plan.continuing else 0
         self._commit(plan, net)
-        self._warn_after_fit(plan, net, n_before)
+        self._warn_after_fit(plan, still_improving, n_before)
         return self
 
     def _validate_training_data(self, X, y, continuing):
@@ -430,14 +430,14 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
             with torch_threads(self.n_threads):
                 self.dead_units_ = dead_unit_fractions(self.module_, plan.train.X)
 
-    def _warn_after_fit(self, plan, net, n_before):
+    def _warn_after_fit(self, plan, still_improving, n_before):
         """The warnings about a fit that succeeded (after the commit)."""
         warn_if_unstable(self.history_[n_before:], self.learning_rate)
         if self.diagnostics:
             check_gradient_health(
                 self.gradient_norms_[n_before:], self.dead_units_, self.learning_rate
             )
-        if still_improving(net):
+        if still_improving:
             monitored = "validation" if plan.valid is not None else "training"
             warn(
                 f"{type(self).__name__} reached max_epochs={self.max_epochs} while the "
@@ -458,20 +458,28 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
         weight = self.module_.output.weight
         return as_tensor(X.astype(self._numpy_dtype(), copy=False), weight.device)
 
-    def _forward(self, X):
-        """Raw network outputs for ``X`` as a float64 array, in evaluation mode.
+    def _forward(self, X, finish=None):
+        """Network outputs for ``X`` as a float64 array, computed chunk by chunk.
 
-        The module is never switched to training mode here, so predicting
-        from several threads at once is safe.
+        ``finish`` maps each chunk's raw outputs (float64, shape
+        (rows, n_outputs)) to the returned values (probabilities, say), so
+        that no array of the full size is made twice. The module is never
+        switched to training mode here, so predicting from several threads
+        at once is safe.
         """
         X = self._input_tensor(X)
         module = self.module_
         if module.training:  # only if a user switched it; a fit leaves it in eval mode
             module.eval()
-        out = np.empty((len(X), module.output.out_features), dtype=np.float64)
+        out = None
         with torch.inference_mode(), torch_threads(self.n_threads):
             for start in range(0, len(X), PREDICT_CHUNK_ROWS):
                 chunk = module(X[start : start + PREDICT_CHUNK_ROWS]).cpu().numpy()
+                chunk = chunk.astype(np.float64)
                 check_finite_outputs(chunk)
+                if finish is not None:
+                    chunk = finish(chunk)
+                if out is None:
+                    out = np.empty((len(X), *chunk.shape[1:]), dtype=chunk.dtype)
                 out[start : start + len(chunk)] = chunk
         return out

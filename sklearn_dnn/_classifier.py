@@ -1,5 +1,7 @@
 """DeepClassifier."""
 
+from functools import partial
+
 from scipy.special import log_softmax, softmax
 from sklearn.base import ClassifierMixin
 
@@ -132,7 +134,7 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
         proba : ndarray of shape (n_samples, n_classes)
             Columns follow ``classes_``; each row sums to 1.
         """
-        return softmax(self._forward(X), axis=1)
+        return self._forward(X, finish=partial(softmax, axis=1))
 
     def predict_log_proba(self, X):
         """Logarithm of the class probabilities of every row of ``X``.
@@ -145,7 +147,7 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
         """
-        return log_softmax(self._forward(X), axis=1)
+        return self._forward(X, finish=partial(log_softmax, axis=1))
 
     def predict(self, X):
         """Most probable class of every row of ``X``.
@@ -158,5 +160,4 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
         -------
         y_pred : ndarray of shape (n_samples,)
         """
-        outputs = self._forward(X)  # checks that the model is fitted
-        return self._task.predict(outputs)
+        return self._forward(X, finish=lambda outputs: self._task.predict(outputs))

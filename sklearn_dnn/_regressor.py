@@ -143,5 +143,4 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             1-D when ``y`` was 1-D in ``fit``.
         """
-        outputs = self._forward(X)  # checks that the model is fitted
-        return self._task.predict(outputs)
+        return self._forward(X, finish=lambda outputs: self._task.predict(outputs))

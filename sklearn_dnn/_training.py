@@ -90,7 +90,10 @@ def check_warm_start(estimator, fitted_architecture):
 
 
 def build_net(estimator, plan, extra_callbacks=()):
-    """A :class:`TrainingNet` for ``plan`` with the estimator's current hyperparameters."""
+    """A :class:`TrainingNet` for ``plan`` with the estimator's current hyperparameters.
+
+    Returns the net and its :class:`Stopper`.
+    """
     est = estimator
     groups = plan.groups
     monitor = "valid_loss" if plan.valid is not None else "train_loss"
@@ -123,10 +126,9 @@ def build_net(estimator, plan, extra_callbacks=()):
     if schedule is not None:
         callbacks.append(("schedule", schedule))
     callbacks.extend(extra_callbacks)
-    callbacks.append(
-        ("stopper", Stopper(monitor, est.patience, est.tol, restore_best=plan.valid is not None))
-    )
-    return TrainingNet(
+    stopper = Stopper(monitor, est.patience, est.tol, restore_best=plan.valid is not None)
+    callbacks.append(("stopper", stopper))
+    net = TrainingNet(
         module=MLP,
         module__n_features=plan.X.shape[1],
         module__hidden_layer_sizes=plan.hidden_layer_sizes,
@@ -161,6 +163,7 @@ def build_net(estimator, plan, extra_callbacks=()):
         l2=est.l2,
         groups=groups,
     )
+    return net, stopper
 
 
 def _continue_from(net, previous):
@@ -195,13 +198,15 @@ def _prepend_history(net, previous):
 
 
 def train(estimator, plan, extra_callbacks=()):
-    """Train a new net for ``plan``, or a copy of the fitted one; return it.
+    """Train a new net for ``plan``, or a copy of the fitted one.
 
+    Returns the net and whether its loss was still falling by more than
+    ``tol`` an epoch at the end (see :meth:`Stopper.still_improving`).
     Raises whatever training raises (``TrainingDivergedError``,
     ``KeyboardInterrupt``...) without touching ``estimator``; the
     returned net's module is in evaluation mode and draws no more masks.
     """
-    net = build_net(estimator, plan, extra_callbacks)
+    net, stopper = build_net(estimator, plan, extra_callbacks)
     with torch_threads(estimator.n_threads):
         net.initialize()
         if plan.continuing:
@@ -224,9 +229,4 @@ def train(estimator, plan, extra_callbacks=()):
     # the fitted net stores the network, not the training set.
     net.train_split = None
     net.iterator_train__generator = None
-    return net
-
-
-def still_improving(net):
-    """Whether the stopper saw the loss still falling at the end of the fit."""
-    return dict(net.callbacks_)["stopper"].still_improving()
+    return net, stopper.still_improving()

@@ -38,5 +38,9 @@ def test_regressor_in_a_search_with_a_schedule():
         cv=2,
         error_score="raise",
     ).fit(X, y)
-    assert search.best_params_["learning_rate"] in (1e-3, 1e-2)
-    assert search.best_estimator_.history_[0]["lr"] == search.best_params_["learning_rate"]
+    scores = search.cv_results_["mean_test_score"]
+    assert len(np.unique(scores)) == 4  # each setting trains another model
+    best, params = search.best_estimator_, search.best_params_
+    assert best.history_[0]["lr"] == params["learning_rate"]
+    decayed = best.history_[-1]["lr"] < params["learning_rate"]
+    assert decayed == (params["schedule"] == "cosine")
