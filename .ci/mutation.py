@@ -169,9 +169,8 @@ def main():
             killed += 1
         print(f"[{n}/{len(mutants)}] {outcome:8s} {where}", flush=True)
     total = len(mutants)
-    print(
-        f"\nkilled {killed} of {total} ({killed / max(total, 1):.0%}) in {time.time() - start:.0f} s"
-    )
+    rate = killed / max(total, 1)
+    print(f"\nkilled {killed} of {total} ({rate:.0%}) in {time.time() - start:.0f} s")
     if survivors:
         print("survivors:")
         for where in survivors:

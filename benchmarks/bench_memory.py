@@ -29,8 +29,8 @@ CASES = ["fit_early_stopping", "predict", "uncertainty_30", "uncertainty_100"]
 def run_case(case, n_rows):
     import numpy as np
     import torch
-
     from bench_training import PeakMemory
+
     from sklearn_dnn import DeepClassifier
 
     torch.set_num_threads(1)

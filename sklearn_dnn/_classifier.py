@@ -43,8 +43,8 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
     >>> clf = make_pipeline(StandardScaler(), DeepClassifier(random_state=0))
     >>> clf.fit(X, y).score(X, y) > 0.95
     True
-    >>> clf.predict_proba(X[:1]).round(2).sum()
-    np.float64(1.0)
+    >>> float(clf.predict_proba(X[:1]).sum().round(6))
+    1.0
     """
 
     _task_class = ClassificationTask

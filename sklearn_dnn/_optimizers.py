@@ -22,7 +22,9 @@ def _fast(optimizer_class, params):
     dtype, in this torch), the multi-tensor ``foreach`` path, else torch's
     default. See :func:`sklearn_dnn._compat.optimizer_kernel`.
     """
-    first = next(p for group in params for p in group["params"])
+    first = params[0]  # a tensor, or a parameter group (a dict)
+    if isinstance(first, dict):
+        first = next(iter(first["params"]))
     return optimizer_kernel(optimizer_class, first.device, first.dtype)
 
 
