@@ -89,10 +89,14 @@ max_epochs : int, default={max_epochs}
 
 early_stopping : bool, default={early_stopping}
     Hold out ``validation_fraction`` of the rows (stratified for a
-    classifier), stop when the validation loss has not improved by
-    ``tol`` for ``patience`` epochs and restore the best weights. When
-    False no data is held out and training stops once the training loss
-    has not improved by ``tol`` for ``patience`` epochs.
+    classifier when every class has at least 2 rows, else a plain random
+    split), stop when the validation loss has not improved by ``tol``
+    for ``patience`` epochs and restore the best weights (that epoch is
+    marked ``best=True`` in ``history_``). The validation set must have
+    at least 2 rows. When False no data is held out and training stops
+    once the training loss has not improved by ``tol`` for ``patience``
+    epochs. A ``ConvergenceWarning`` says when ``max_epochs`` ended a fit
+    whose loss was still falling by more than ``tol`` an epoch.
 
 validation_fraction : float, default={validation_fraction}
     Fraction of the rows held out when ``early_stopping=True``.
@@ -126,9 +130,14 @@ verbose : int, default={verbose}
 
 warm_start : bool, default={warm_start}
     When True, a second call to ``fit`` continues from the current
-    weights and optimizer state instead of starting afresh, for
-    ``max_epochs`` more epochs at most; other changed hyperparameters
-    take effect at the next fit that starts afresh.
+    weights (and the optimizer's state, when the optimizer is the same
+    kind) instead of starting afresh, for ``max_epochs`` more epochs at
+    most. Every other hyperparameter applies to the continued fit: its
+    learning rate, batch size, penalties, dropout, early stopping and
+    schedule (which restarts over the fit's ``max_epochs``). A changed
+    architecture (``hidden_layer_sizes``, ``activation``, ``initializer``,
+    ``batchnorm``, ``pretrained``) is refused by name. The continued fit
+    trains a copy: if it fails, the fitted model is kept as it was.
 
 diagnostics : bool, default={diagnostics}
     Record gradient health while training (see ``gradient_norms_`` and

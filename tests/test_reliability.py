@@ -362,3 +362,16 @@ def test_predict_uncertainty_raises_on_non_finite_outputs_like_predict():
         reg.predict(far)
     with pytest.raises(ValueError, match="non-finite outputs"):
         reg.predict_uncertainty(far, n_samples=5)
+
+
+def test_batchnorm_trains_on_batches_of_two_rows():
+    X, y = classification(n_samples=20)
+    clf = DeepClassifier(batchnorm=True, batch_size=2, **FAST).fit(X, y)
+    assert clf.history_[0]["train_batch_count"] == 10
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
+def test_cuda_without_a_gpu_is_a_clear_error():
+    X, y = classification(n_samples=20)
+    with pytest.raises(ValueError, match="torch finds no CUDA device"):
+        DeepClassifier(device="cuda", **FAST).fit(X, y)
