@@ -407,28 +407,35 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
         return min(self.batch_size, n_train)
 
     def _commit(self, plan, net):
-        """Assign every fitted attribute of a successful fit; the only place that does."""
-        self.net_ = net
-        self._task = plan.task
-        for name, value in plan.task.fitted_attributes().items():
-            setattr(self, name, value)
-        self.n_features_in_ = plan.n_features_in
-        if plan.feature_names_in is None:
-            vars(self).pop("feature_names_in_", None)
-        else:
-            self.feature_names_in_ = plan.feature_names_in
-        self._fitted_architecture = {name: getattr(self, name) for name in WARM_START_FIXED}
-        self.history_ = [
-            {k: v for k, v in epoch.items() if k != "batches"} for epoch in net.history
-        ]
-        self.n_iter_ = len(self.history_)
-        for name in ("gradient_norms_", "dead_units_"):
-            vars(self).pop(name, None)  # from an earlier fit with diagnostics on
+        """Assign every fitted attribute of a successful fit; the only place that does.
+
+        Whatever can fail is computed first; then the attributes are assigned.
+        """
+        history = [{k: v for k, v in epoch.items() if k != "batches"} for epoch in net.history]
+        diagnosed = {}
         if self.diagnostics:
-            n_linear = len(self.module_.linear_layers())
-            self.gradient_norms_ = gradient_norm_table(self.history_, n_linear)
+            n_linear = len(net.module_.linear_layers())
+            diagnosed["gradient_norms_"] = gradient_norm_table(history, n_linear)
             with torch_threads(self.n_threads):
-                self.dead_units_ = dead_unit_fractions(self.module_, plan.train.X)
+                diagnosed["dead_units_"] = dead_unit_fractions(net.module_, plan.train.X)
+        fitted = {
+            **plan.task.fitted_attributes(),
+            "net_": net,
+            "_task": plan.task,
+            "n_features_in_": plan.n_features_in,
+            "feature_names_in_": plan.feature_names_in,
+            "_fitted_architecture": {name: getattr(self, name) for name in WARM_START_FIXED},
+            "history_": history,
+            "n_iter_": len(history),
+            "gradient_norms_": None,
+            "dead_units_": None,
+            **diagnosed,
+        }
+        for name, value in fitted.items():
+            if value is None:
+                vars(self).pop(name, None)  # e.g. diagnostics of an earlier fit
+            else:
+                setattr(self, name, value)
 
     def _warn_after_fit(self, plan, still_improving, n_before):
         """The warnings about a fit that succeeded (after the commit)."""
