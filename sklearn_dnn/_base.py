@@ -41,8 +41,10 @@ from ._uncertainty import UncertaintyMixin, check_finite_outputs
 from .exceptions import InvalidParameterError
 
 # Rows per forward pass at prediction time: large enough to amortize
-# torch's per-call overhead, small enough to bound memory.
-PREDICT_CHUNK_ROWS = 16384
+# torch's per-call overhead, small enough to keep the activations in cache
+# and bound memory. Measured (200,000 x 50 rows, 3x100 MLP, one thread):
+# 4,096 rows 0.93 s and 0.63x X above X; 16,384 rows 1.06 s and 1.58x X.
+PREDICT_CHUNK_ROWS = 4096
 
 # The network computes in X's floating type when it is float32 (faster)
 # and in float64 otherwise, as scikit-learn's MLP does.
