@@ -328,13 +328,14 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
         init_seed, train_seed = draw_seed(rng), draw_seed(rng)
         device = resolve_device(self.device)
         train_rows, valid_rows = self._split_rows(target, task, rng)
-        batch_size = self._batch_size(len(train_rows))
+        n_train = len(target) if train_rows is None else len(train_rows)
+        batch_size = self._batch_size(n_train)
         batchnorm = self.pretrained.has_batchnorm if self.pretrained else self.batchnorm
-        if batchnorm and min(batch_size, len(train_rows)) < 2:
+        if batchnorm and min(batch_size, n_train) < 2:
             raise ValueError(
                 "batchnorm=True needs at least 2 rows per mini-batch (batch statistics "
                 f"of one row are undefined); got batch_size={self.batch_size!r} with "
-                f"{len(train_rows)} training rows. Use a larger batch_size or "
+                f"{n_train} training rows. Use a larger batch_size or "
                 "batchnorm=False."
             )
         tensors = (
@@ -375,14 +376,14 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
         return TensorData(X, target, None if equal else weight, as_tensor(rows, device))
 
     def _split_rows(self, target, task, rng):
-        """Indices of the training and the validation rows (None, None without early stopping).
+        """Indices of the training and the validation rows; (None, None) without early stopping.
 
         The validation set is stratified by class when the task has
         classes and every class has the rows that needs; otherwise it is a
         plain random split.
         """
         if not self.early_stopping:
-            return np.arange(len(target)), None
+            return None, None
         n = len(target)
         n_valid = math.ceil(self.validation_fraction * n)
         if n_valid < MIN_VALIDATION_ROWS or n - n_valid < 1:

@@ -78,7 +78,7 @@ class EpochRecorder(Callback):
 
     def on_epoch_end(self, net, dataset_valid=None, **kwargs):
         net.history.record("lr", self.groups.head_lr(net.optimizer_))
-        if dataset_valid is None or not self._outputs:
+        if dataset_valid is None:
             return
         outputs = torch.cat(self._outputs).cpu().numpy()
         y_true = dataset_valid.targets().cpu().numpy()

@@ -397,3 +397,15 @@ def test_warm_start_unfreezes_after_the_epochs_of_its_own_fit(source):
     model.fit(X, y).fit(X, y)
     unfrozen = [e.get("unfrozen", False) for e in model.history_]
     assert unfrozen == [False, True, False, False, True, False]
+
+
+def test_batchnorm_folds_a_last_single_row_into_the_batch_before():
+    X, y = classification(n_samples=51)
+    clf = DeepClassifier(batchnorm=True, batch_size=50, **FAST).fit(X, y)
+    assert clf.history_[0]["train_batch_count"] == 1
+
+
+def test_predict_uncertainty_draws_100_samples_by_default():
+    X, y = regression(n_samples=30)
+    reg = DeepRegressor(dropout=0.2, **FAST).fit(X, y)
+    assert reg.predict_uncertainty(X, return_samples=True).samples.shape == (100, 30)
