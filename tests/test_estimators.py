@@ -18,7 +18,7 @@ from ._data import classification, regression
 def test_string_labels_binary_and_multiclass(n_classes):
     X, y = classification(n_samples=300, n_classes=n_classes)
     labels = np.array([f"class-{i}" for i in range(n_classes)])[y]
-    clf = DeepClassifier(random_state=0).fit(X, labels)
+    clf = DeepClassifier(early_stopping=False, random_state=0).fit(X, labels)
     assert list(clf.classes_) == sorted(set(labels))
     proba = clf.predict_proba(X)
     assert proba.shape == (300, n_classes)

@@ -120,9 +120,18 @@ def test_early_stopping_holds_out_data_and_restores_the_best_weights():
 
 def test_early_stopping_off_holds_nothing_out():
     X, y = classification()
-    clf = DeepClassifier(max_epochs=3, random_state=0).fit(X, y)
+    clf = DeepClassifier(early_stopping=False, max_epochs=3, random_state=0).fit(X, y)
     assert "valid_loss" not in clf.history_[0]
     assert clf.net_.history[0]["train_batch_count"] == 1  # all 200 rows, one batch
+
+
+def test_early_stopping_auto_holds_out_from_100_rows_on():
+    X, y = classification(n_samples=200)
+    auto = DeepClassifier(max_epochs=2, random_state=0).fit(X, y)
+    assert auto.early_stopping == "auto" and "valid_loss" in auto.history_[0]
+    small = DeepClassifier(max_epochs=2, random_state=0).fit(X[:99], y[:99])
+    assert "valid_loss" not in small.history_[0]
+    assert small.history_[0]["train_batch_count"] == 1  # all 99 rows train
 
 
 def test_early_stopping_holds_out_validation_fraction_of_the_rows():

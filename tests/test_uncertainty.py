@@ -72,7 +72,9 @@ def digits_model():
         X, y, test_size=0.25, stratify=y, random_state=0
     )
     scaler = StandardScaler().fit(X_train)
-    clf = DeepClassifier(dropout=0.3, random_state=0).fit(scaler.transform(X_train), y_train)
+    clf = DeepClassifier(dropout=0.3, early_stopping=False, random_state=0).fit(
+        scaler.transform(X_train), y_train
+    )
     return clf, scaler.transform(X_test), y_test
 
 
