@@ -248,6 +248,10 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
     def _hidden_layer_sizes(self):
         return tuple(int(s) for s in np.atleast_1d(self.hidden_layer_sizes))
 
+    def _class_weight(self):
+        """The class weights the task multiplies into the rows' weights (a classifier's)."""
+        return None
+
     def _n_frozen(self):
         if self.pretrained is None:
             return 0
@@ -315,6 +319,7 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
         else:
             task = self._task_class.from_targets(y, sample_weight, type(self).__name__)
         target = task.encode(y, X.dtype)
+        sample_weight = task.weigh(y, sample_weight, self._class_weight())
         keep = sample_weight > 0
         if not keep.all():  # rows of weight zero are left out, as if removed
             X, target, sample_weight = X[keep], target[keep], sample_weight[keep]

@@ -7,6 +7,7 @@ from sklearn.base import ClassifierMixin
 
 from ._base import BaseDeepEstimator
 from ._docs import fill_doc
+from ._params import Options
 from ._tasks import ClassificationTask
 
 
@@ -49,6 +50,11 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
 
     _task_class = ClassificationTask
 
+    _parameter_constraints = {
+        **BaseDeepEstimator._parameter_constraints,
+        "class_weight": [Options({"balanced"}), dict, list, None],
+    }
+
     def __init__(
         self,
         *,
@@ -85,6 +91,7 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
         n_frozen=None,
         unfreeze_after=None,
         unfrozen_lr_factor=0.1,
+        class_weight=None,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -121,6 +128,10 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
             unfreeze_after=unfreeze_after,
             unfrozen_lr_factor=unfrozen_lr_factor,
         )
+        self.class_weight = class_weight
+
+    def _class_weight(self):
+        return self.class_weight
 
     def predict_proba(self, X):
         """Class probabilities of every row of ``X``.

@@ -167,6 +167,15 @@ unfreeze_after : int or None, default={unfreeze_after}
 unfrozen_lr_factor : float, default={unfrozen_lr_factor}
     Released layers train at ``learning_rate * unfrozen_lr_factor``, so
     the reused features are fine-tuned, not overwritten.
+
+class_weight : dict, list of dict, "balanced" or None, default={class_weight}
+    Weights of the classes in the loss, multiplied into ``sample_weight``
+    as scikit-learn does (``sklearn.utils.class_weight.compute_sample_weight``):
+    ``{{label: weight}}``; ``"balanced"``, ``n_samples / (n_classes *
+    np.bincount(y))`` computed on the ``y`` of each ``fit``; or None, every
+    class weighs 1. For multilabel ``y``, ``"balanced"`` or one dict per
+    label (``{{0: w0, 1: w1}}``). ``partial_fit`` refuses ``"balanced"``: the
+    class frequencies of one chunk are not those of the data.
 """
 
 _ATTRIBUTES = """\
@@ -216,14 +225,18 @@ def fill_doc(cls):
     """Fill ``{parameters}`` and ``{attributes}`` in a class docstring.
 
     The default of every parameter is read from the class's ``__init__``,
-    so the two estimators share one text and each shows its own defaults.
+    so the two estimators share one text and each shows its own defaults
+    (and only the entries of its own parameters).
     """
     defaults = {
         name: repr(param.default).replace("'", '"')
         for name, param in inspect.signature(cls.__init__).parameters.items()
         if name != "self"
     }
-    parameters = _PARAMETERS.format(**defaults)
+    # Each parameter's entry is a paragraph starting with its name; an
+    # estimator's docstring gets the entries of its own parameters only.
+    entries = [e for e in _PARAMETERS.split("\n\n") if e.split(" :", 1)[0] in defaults]
+    parameters = "\n\n".join(entries).format(**defaults).rstrip("\n") + "\n"
     cls.__doc__ = cls.__doc__.replace("{parameters}", _indent(parameters, 4)).replace(
         "{attributes}", _indent(_ATTRIBUTES, 4)
     )

@@ -16,6 +16,9 @@ The interface, implemented by :class:`ClassificationTask` and
 ``continued_with(y)``      the task for a warm start on new targets, or an
                            error that names what does not match
 ``encode(y, dtype)``       targets as the network trains on them
+``weigh(y, w, class_weight)``  the rows' weights with the class weights
+                           multiplied in (``class_weight`` is None for a
+                           regressor)
 ``n_outputs``              width of the output layer
 ``stratify(target)``       labels to stratify the validation split by, or None
 ``min_validation_rows``    the smallest validation set that can be scored
@@ -31,6 +34,7 @@ The interface, implemented by :class:`ClassificationTask` and
 import numpy as np
 from scipy.special import softmax
 from sklearn.metrics import accuracy_score, r2_score
+from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from torch import nn
 
@@ -81,6 +85,13 @@ class ClassificationTask:
 
     def encode(self, y, dtype):
         return np.searchsorted(self.classes, y).astype(np.int64)
+
+    @staticmethod
+    def weigh(y, sample_weight, class_weight):
+        """``sample_weight`` times each row's class weight, as scikit-learn combines them."""
+        if class_weight is None:
+            return sample_weight
+        return sample_weight * compute_sample_weight(class_weight, y)
 
     @property
     def n_outputs(self):
@@ -158,6 +169,10 @@ class RegressionTask:
     def encode(self, y, dtype):
         y2d = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
         return ((y2d - self.mean) / self.scale).astype(dtype)
+
+    @staticmethod
+    def weigh(y, sample_weight, class_weight):
+        return sample_weight  # no classes
 
     @property
     def n_outputs(self):

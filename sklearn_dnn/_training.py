@@ -61,6 +61,7 @@ WARM_START_HONOURED = {
     "n_frozen": "the frozen blocks at the start of this fit",
     "unfreeze_after": "when this fit releases them",
     "unfrozen_lr_factor": "the released blocks' rate",
+    "class_weight": "the rows' weights in the loss (a classifier's)",
 }
 
 # The architecture: a change under trained weights is refused.
