@@ -154,8 +154,14 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
         "unfrozen_lr_factor": [Interval(Real, 0, None, closed="neither")],
     }
 
-    # The task class (see ``_tasks.py``): set by each estimator.
+    # The task class (see ``_tasks.py``): set by each estimator; its
+    # ``target_validation`` and ``clean_targets`` read y before the task
+    # of the fit is picked by ``_task_class_for``.
     _task_class = None
+
+    def _task_class_for(self, y):
+        """The task class for the validated targets ``y`` of a new fit."""
+        return self._task_class
 
     def __init__(
         self,
@@ -297,9 +303,11 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
         kwargs = dict(dtype=FLOAT_DTYPES, **self._task_class.target_validation)
         if continuing:
             X, y = validate_data(self, X, y, reset=False, **kwargs)
+            y = self._task_class.clean_targets(y)
             return X, y, self.n_features_in_, getattr(self, "feature_names_in_", None)
         probe = copy.copy(self)  # validate_data records the features on the estimator
         X, y = validate_data(probe, X, y, reset=True, **kwargs)
+        y = self._task_class.clean_targets(y)
         return X, y, probe.n_features_in_, getattr(probe, "feature_names_in_", None)
 
     def _prepare(self, X, y, sample_weight):
@@ -317,7 +325,7 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
         if continuing:
             task = self._task.continued_with(y)
         else:
-            task = self._task_class.from_targets(y, sample_weight, type(self).__name__)
+            task = self._task_class_for(y).from_targets(y, sample_weight, type(self).__name__)
         target = task.encode(y, X.dtype)
         sample_weight = task.weigh(y, sample_weight, self._class_weight())
         keep = sample_weight > 0

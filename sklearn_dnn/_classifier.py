@@ -1,14 +1,11 @@
 """DeepClassifier."""
 
-from functools import partial
-
-from scipy.special import log_softmax, softmax
 from sklearn.base import ClassifierMixin
 
 from ._base import BaseDeepEstimator
 from ._docs import fill_doc
 from ._params import Options
-from ._tasks import ClassificationTask
+from ._tasks import ClassificationTask, classification_task_class
 
 
 @fill_doc
@@ -17,7 +14,10 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
 
     The network ends in one output per class and is trained with the
     (sample-weighted) cross-entropy loss. Labels may be of any type
-    (strings too); binary and multiclass problems are supported.
+    (strings too); binary and multiclass problems are supported. A 2-D
+    indicator ``y`` of 0s and 1s is a multilabel problem: one sigmoid
+    output per label, the binary cross-entropy loss, and ``predict``
+    returns the indicator matrix, as scikit-learn's MLP does.
 
     Parameters
     ----------
@@ -26,7 +26,7 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
-        The class labels.
+        The class labels (``arange(n_labels)`` for a multilabel ``y``).
     {attributes}
 
     See Also
@@ -133,6 +133,14 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
     def _class_weight(self):
         return self.class_weight
 
+    def _task_class_for(self, y):
+        return classification_task_class(y)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
     def predict_proba(self, X):
         """Class probabilities of every row of ``X``.
 
@@ -143,9 +151,11 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
-            Columns follow ``classes_``; each row sums to 1.
+            Columns follow ``classes_``; each row sums to 1. For a
+            multilabel model, shape (n_samples, n_labels): each label's
+            probability, independently.
         """
-        return self._forward(X, finish=partial(softmax, axis=1))
+        return self._forward(X, finish=lambda outputs: self._task.predict_proba(outputs))
 
     def predict_log_proba(self, X):
         """Logarithm of the class probabilities of every row of ``X``.
@@ -157,8 +167,9 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
         Returns
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
+            (n_samples, n_labels) for a multilabel model.
         """
-        return self._forward(X, finish=partial(log_softmax, axis=1))
+        return self._forward(X, finish=lambda outputs: self._task.predict_log_proba(outputs))
 
     def predict(self, X):
         """Most probable class of every row of ``X``.
@@ -170,5 +181,7 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
         Returns
         -------
         y_pred : ndarray of shape (n_samples,)
+            The indicator matrix, of shape (n_samples, n_labels), for a
+            multilabel model.
         """
         return self._forward(X, finish=lambda outputs: self._task.predict(outputs))

@@ -1,4 +1,4 @@
-"""What differs between classification and regression, behind one interface.
+"""What differs between classification, multilabel and regression, behind one interface.
 
 An estimator names its task class (``DeepClassifier._task_class``); ``fit``
 makes a task from the training targets with :meth:`Task.from_targets` (or
@@ -6,11 +6,14 @@ continues one with :meth:`Task.continued_with`), and everything that
 depends on the kind of target asks the task. The base estimator never asks
 "am I a classifier?".
 
-The interface, implemented by :class:`ClassificationTask` and
-:class:`RegressionTask`:
+The interface, implemented by :class:`ClassificationTask`,
+:class:`MultilabelTask` and :class:`RegressionTask`:
 
 =========================  ==================================================
 ``target_validation``      keyword arguments for ``validate_data`` on ``y``
+``clean_targets(y)``       validated ``y`` as the task reads it (a column
+                           vector of labels raveled, with scikit-learn's
+                           ``DataConversionWarning``)
 ``criterion``              the torch loss class (built with ``reduction="none"``)
 ``from_targets(y, w)``     a new task fitted to the targets (classes, scaling)
 ``continued_with(y)``      the task for a warm start on new targets, or an
@@ -25,6 +28,8 @@ The interface, implemented by :class:`ClassificationTask` and
 ``valid_score(...)``       the validation score of raw outputs
 ``fitted_attributes()``    the estimator attributes the task publishes
 ``predict(outputs)``       raw outputs -> ``predict``'s answer
+``predict_proba(outputs)``  raw outputs -> probabilities (classification
+                           tasks; also ``predict_log_proba``)
 ``summarize(samples)``     sampled raw outputs of some rows -> the fields of
                            the uncertainty result for those rows
 ``uncertainty_result``     the result class of ``predict_uncertainty``
@@ -32,10 +37,11 @@ The interface, implemented by :class:`ClassificationTask` and
 """
 
 import numpy as np
-from scipy.special import softmax
+from scipy.special import expit, log_expit, log_softmax, softmax
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils.class_weight import compute_sample_weight
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import column_or_1d
 from torch import nn
 
 from ._uncertainty import ClassificationUncertainty, RegressionUncertainty
@@ -43,6 +49,24 @@ from ._uncertainty import ClassificationUncertainty, RegressionUncertainty
 
 def _entropy(proba):
     return -np.sum(proba * np.log(np.clip(proba, 1e-300, None)), axis=-1)
+
+
+def _binary_entropies(proba):
+    """Sum over the labels of each label's binary entropy, in nats."""
+    return _entropy(proba) + _entropy(1.0 - proba)
+
+
+def _label_targets(y):
+    """Labels as classifiers read them: a column vector raveled, with a warning."""
+    y = np.asarray(y) if not hasattr(y, "shape") else y
+    if y.ndim == 2 and y.shape[1] == 1:
+        return column_or_1d(y, warn=True)
+    return y
+
+
+def classification_task_class(y):
+    """The task of a classifier's targets: multilabel for an indicator matrix."""
+    return MultilabelTask if type_of_target(y) == "multilabel-indicator" else ClassificationTask
 
 
 class ClassificationTask:
@@ -54,7 +78,8 @@ class ClassificationTask:
         The sorted class labels.
     """
 
-    target_validation = {}
+    target_validation = {"multi_output": True}  # a multilabel y is 2-D
+    clean_targets = staticmethod(_label_targets)
     criterion = nn.CrossEntropyLoss
     uncertainty_result = ClassificationUncertainty
     min_validation_rows = 1
@@ -62,9 +87,19 @@ class ClassificationTask:
     def __init__(self, classes):
         self.classes = classes
 
+    @staticmethod
+    def _check_single_label(y, what):
+        check_classification_targets(y)
+        if np.ndim(y) != 1:
+            raise ValueError(
+                f"{what} takes one label per row (a 1-D y) or a multilabel indicator "
+                f"matrix of 0s and 1s; got y of type {type_of_target(y)!r} with shape "
+                f"{np.shape(y)}."
+            )
+
     @classmethod
     def from_targets(cls, y, sample_weight, estimator_name):
-        check_classification_targets(y)
+        cls._check_single_label(y, estimator_name)
         classes = np.unique(y)
         if len(classes) < 2:
             raise ValueError(
@@ -74,7 +109,7 @@ class ClassificationTask:
         return cls(classes)
 
     def continued_with(self, y):
-        check_classification_targets(y)
+        self._check_single_label(y, "This model (fitted on one label per row)")
         unseen = np.setdiff1d(y, self.classes)
         if unseen.size:
             raise ValueError(
@@ -111,6 +146,14 @@ class ClassificationTask:
         return self.classes[outputs.argmax(axis=1)]
 
     @staticmethod
+    def predict_proba(outputs):
+        return softmax(outputs, axis=1)
+
+    @staticmethod
+    def predict_log_proba(outputs):
+        return log_softmax(outputs, axis=1)
+
+    @staticmethod
     def summarize(logits, return_samples):
         """Fields of :class:`ClassificationUncertainty` from logits of shape (S, rows, C)."""
         proba = softmax(logits, axis=-1)
@@ -121,6 +164,94 @@ class ClassificationTask:
             "std": proba.std(axis=0),
             "entropy": entropy,
             "mutual_info": np.clip(entropy - _entropy(proba).mean(axis=0), 0.0, None),
+            "samples": proba if return_samples else None,
+        }
+
+
+class MultilabelTask:
+    """Multilabel classification: one logit per label, binary cross-entropy.
+
+    ``y`` is an indicator matrix of shape (n_samples, n_labels); the labels
+    are its columns, ``classes_`` is ``arange(n_labels)`` (as scikit-learn's
+    MLP has it), ``predict`` returns the indicator matrix and
+    ``predict_proba`` each label's probability. The validation score is
+    the subset accuracy (every label of a row right).
+
+    Parameters
+    ----------
+    n_labels : int
+    """
+
+    target_validation = ClassificationTask.target_validation
+    clean_targets = staticmethod(_label_targets)
+    criterion = nn.BCEWithLogitsLoss
+    uncertainty_result = ClassificationUncertainty
+    min_validation_rows = 1
+    weigh = staticmethod(ClassificationTask.weigh)
+
+    def __init__(self, n_labels):
+        self.classes = np.arange(n_labels)
+
+    @classmethod
+    def from_targets(cls, y, sample_weight, estimator_name):
+        return cls(np.shape(y)[1])
+
+    def continued_with(self, y):
+        kind = type_of_target(y)
+        if kind != "multilabel-indicator" or np.shape(y)[1] != self.n_outputs:
+            raise ValueError(
+                f"This model was fitted on a multilabel indicator matrix of {self.n_outputs} "
+                f"labels; warm_start and partial_fit need the same, got y of type {kind!r} "
+                f"with shape {np.shape(y)}."
+            )
+        return self
+
+    @staticmethod
+    def encode(y, dtype):
+        return np.asarray(y).astype(dtype)
+
+    @property
+    def n_outputs(self):
+        return len(self.classes)
+
+    def stratify(self, target):
+        return None  # no stratification of an indicator matrix
+
+    @staticmethod
+    def valid_score(y_true, outputs, sample_weight):
+        predicted = (outputs > 0).astype(np.int64)
+        return accuracy_score(y_true.astype(np.int64), predicted, sample_weight=sample_weight)
+
+    def fitted_attributes(self):
+        return {"classes_": self.classes}
+
+    @staticmethod
+    def predict(outputs):
+        return (outputs > 0).astype(np.int64)
+
+    @staticmethod
+    def predict_proba(outputs):
+        return expit(outputs)
+
+    @staticmethod
+    def predict_log_proba(outputs):
+        return log_expit(outputs)
+
+    @staticmethod
+    def summarize(logits, return_samples):
+        """Fields of :class:`ClassificationUncertainty` from logits of shape (S, rows, L).
+
+        Per label: mean and std of its probability; per row: the entropy
+        and mutual information summed over the labels' binary distributions.
+        """
+        proba = expit(logits)
+        mean = proba.mean(axis=0)
+        entropy = _binary_entropies(mean)
+        return {
+            "mean": mean,
+            "std": proba.std(axis=0),
+            "entropy": entropy,
+            "mutual_info": np.clip(entropy - _binary_entropies(proba).mean(axis=0), 0.0, None),
             "samples": proba if return_samples else None,
         }
 
@@ -138,6 +269,7 @@ class RegressionTask:
     """
 
     target_validation = {"multi_output": True, "y_numeric": True}
+    clean_targets = staticmethod(lambda y: y)
     criterion = nn.MSELoss
     uncertainty_result = RegressionUncertainty
     min_validation_rows = 2  # R^2 needs two rows

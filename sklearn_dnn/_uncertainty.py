@@ -79,6 +79,11 @@ class ClassificationUncertainty:
         (epistemic), which more training data would reduce.
     samples : ndarray of shape (n_samples, n_rows, n_classes) or None
         The sampled class probabilities, when ``return_samples=True``.
+
+    For a multilabel model ``n_classes`` is the number of labels, each
+    column of ``mean`` is a label's own probability (rows need not sum to
+    1), and ``entropy`` and ``mutual_info`` are sums over the labels of
+    their binary entropies and mutual informations.
     """
 
     mean: np.ndarray
