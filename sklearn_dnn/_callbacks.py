@@ -55,7 +55,11 @@ class DivergenceGuard(Callback):
 
 
 class EpochRecorder(Callback):
-    """Record the learning rate and the validation score of every epoch.
+    """Record the learning rate, the penalty and the validation score of every epoch.
+
+    ``train_penalty`` is the mean over the epoch's batches (weighted by
+    their rows, as skorch averages ``train_loss``) of the l1/l2 penalty
+    each training step added to its data loss.
 
     Parameters
     ----------
@@ -78,6 +82,11 @@ class EpochRecorder(Callback):
 
     def on_epoch_end(self, net, dataset_valid=None, **kwargs):
         net.history.record("lr", self.groups.head_lr(net.optimizer_))
+        batches = [b for b in net.history[-1]["batches"] if "train_penalty" in b]
+        if batches:
+            rows = sum(b["train_batch_size"] for b in batches)
+            total = sum(b["train_penalty"] * b["train_batch_size"] for b in batches)
+            net.history.record("train_penalty", total / rows)
         if dataset_valid is None or not self._outputs:
             return
         outputs = torch.cat(self._outputs).cpu().numpy()
@@ -128,7 +137,10 @@ class Stopper(Callback):
     Parameters
     ----------
     monitor : str
-        The history key to watch (``"train_loss"`` or ``"valid_loss"``).
+        The history key to watch: ``"valid_loss"``, or ``"train_loss"``,
+        which stands for the training objective (``train_loss`` plus
+        ``train_penalty``, the loss the optimizer minimizes, as
+        scikit-learn's MLP watches it).
     patience : int
     tol : float
     restore_best : bool
@@ -148,8 +160,14 @@ class Stopper(Callback):
         self.losses_ = []
         self.stopped_ = False
 
+    def monitored(self, epoch):
+        """The monitored loss of a history entry."""
+        if self.monitor == "train_loss":
+            return epoch["train_loss"] + epoch.get("train_penalty", 0.0)
+        return epoch[self.monitor]
+
     def on_epoch_end(self, net, **kwargs):
-        loss = net.history[-1, self.monitor]
+        loss = self.monitored(net.history[-1])
         self.losses_.append(loss)
         self.n_stale_ = self.n_stale_ + 1 if loss > self.best_loss_ - self.tol else 0
         if loss < self.best_loss_:

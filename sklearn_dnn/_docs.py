@@ -186,10 +186,14 @@ net_ : skorch.NeuralNet
     The skorch net that trained ``module_``.
 
 history_ : list of dict
-    One dict per epoch with ``epoch``, ``train_loss``, ``lr`` (the
-    learning rate at the end of the epoch) and ``dur`` (seconds); with
-    early stopping also ``valid_loss`` and ``valid_score`` (accuracy or
-    R^2 on the held-out rows).
+    One dict per epoch with ``epoch``, ``train_loss`` (the data loss,
+    comparable with ``valid_loss``), ``train_penalty`` (the mean ``l1`` and
+    ``l2`` penalty the optimizer added to it), ``lr`` (the learning rate
+    at the end of the epoch) and ``dur`` (seconds); with early stopping
+    also ``valid_loss`` and ``valid_score`` (accuracy, subset accuracy
+    for multilabel, or R^2 on the held-out rows), and ``best=True`` on the
+    epoch whose weights were restored. Without early stopping, training
+    stops on ``train_loss + train_penalty``, the objective.
 
 n_iter_ : int
     Number of epochs trained (``len(history_)``).

@@ -33,7 +33,8 @@ class LearningRateFinder:
         The learning rate of each mini-batch, strictly increasing;
         ``n_run <= n_steps`` (the test stops once the loss explodes).
     losses : ndarray of shape (n_run,)
-        The training loss of each mini-batch (penalties included).
+        The training loss of each mini-batch (the data loss, without the
+        l1/l2 penalty, as in ``history_``).
     suggestion : float
         A learning rate to train with: a tenth of the rate at which the
         smoothed loss was lowest, the largest rate that is still safely

@@ -127,6 +127,11 @@ class TrainingNet(NeuralNet):
     frozen layers: see :class:`~sklearn_dnn._groups.ParameterGroups`) is
     added to the weighted mean loss, as Keras' kernel regularizers do.
     The optimizer gets the groups' parameter groups.
+
+    The gradient is that of the sum, but what a training step reports as
+    its loss (the batch's ``train_loss``) is the data loss alone, and the
+    penalty goes to the batch's ``train_penalty``: training and validation
+    losses measure the same thing, and are comparable.
     """
 
     def __init__(self, *args, l1=0.0, l2=0.0, groups=None, **kwargs):
@@ -161,5 +166,14 @@ class TrainingNet(NeuralNet):
         else:
             loss = (per_sample * weight).sum() / weight.sum()
         if training:
-            loss = loss + self.penalty()
+            penalty = self.penalty()
+            self._step_losses = (loss.detach(), float(penalty))
+            loss = loss + penalty
         return loss
+
+    def train_step(self, batch, **fit_params):
+        self._step_losses = None
+        step = super().train_step(batch, **fit_params)
+        data_loss, penalty = self._step_losses
+        self.history.record_batch("train_penalty", penalty)
+        return {**step, "loss": data_loss}

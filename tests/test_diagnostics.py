@@ -315,7 +315,17 @@ def test_plots_return_axes_with_a_line_per_series():
     fit_quietly(clf, X, y)
     history = clf.plot_history()
     assert isinstance(history, matplotlib.axes.Axes)
-    assert [line.get_label() for line in history.get_lines()] == ["train loss", "validation loss"]
+    best = next(e["epoch"] for e in clf.history_ if e.get("best"))
+    assert [line.get_label() for line in history.get_lines()] == [
+        "train loss",
+        "validation loss",
+        "penalty (l1, l2)",
+        f"restored best epoch ({best})",
+    ]
+    assert list(history.get_lines()[3].get_xdata()) == [best, best]
+    np.testing.assert_array_equal(
+        history.get_lines()[2].get_ydata(), [e["train_penalty"] for e in clf.history_]
+    )
     np.testing.assert_array_equal(
         history.get_lines()[0].get_ydata(), [e["train_loss"] for e in clf.history_]
     )
@@ -326,6 +336,14 @@ def test_plots_return_axes_with_a_line_per_series():
     _, ax = plt.subplots()
     result = clf.find_learning_rate(X, y, n_steps=20)
     assert result.plot(ax=ax) is ax and ax.get_xscale() == "log"
+
+
+def test_plot_history_without_penalty_or_early_stopping_draws_the_train_loss_only():
+    X, y = classification(n_samples=100)
+    clf = DeepClassifier(hidden_layer_sizes=(8,), l2=0.0, max_epochs=3, random_state=0)
+    fit_quietly(clf, X, y)
+    labels = [line.get_label() for line in clf.plot_history().get_lines()]
+    assert labels == ["train loss"]
 
 
 def test_plot_gradients_without_diagnostics_says_how_to_get_them():
