@@ -108,6 +108,8 @@ class FitPlan:
     generator: torch.Generator
     device: str
     torch_dtype: torch.dtype
+    max_epochs: int
+    incremental: bool  # partial_fit: one pass, no schedule, no validation split
 
 
 class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEstimator):
@@ -290,8 +292,8 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
         """
         return self._fit(X, y, sample_weight)
 
-    def _fit(self, X, y, sample_weight, extra_callbacks=()):
-        plan = self._prepare(X, y, sample_weight)
+    def _fit(self, X, y, sample_weight, extra_callbacks=(), incremental=False, classes=None):
+        plan = self._prepare(X, y, sample_weight, incremental, classes)
         net, still_improving = train(self, plan, extra_callbacks)
         n_before = len(self.net_.history) if plan.continuing else 0
         self._commit(plan, net)
@@ -310,10 +312,20 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
         y = self._task_class.clean_targets(y)
         return X, y, probe.n_features_in_, getattr(probe, "feature_names_in_", None)
 
-    def _prepare(self, X, y, sample_weight):
-        """Check and prepare everything a fit needs; change nothing on ``self``."""
+    def _partial_fit(self, X, y, sample_weight, classes=None):
+        """One pass over the rows of ``X``, continuing the fitted network if there is one."""
+        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
+
+    def _prepare(self, X, y, sample_weight, incremental=False, classes=None):
+        """Check and prepare everything a fit needs; change nothing on ``self``.
+
+        ``incremental`` (``partial_fit``): continue the fitted network, if
+        any, whatever ``warm_start`` says, for one pass over the rows,
+        without a validation split or a schedule; ``classes`` are the
+        classifier's labels on a first call.
+        """
         self._check_params()
-        continuing = self.warm_start and hasattr(self, "net_")
+        continuing = (self.warm_start or incremental) and hasattr(self, "net_")
         if continuing:
             check_warm_start(self, self._fitted_architecture)
         X, y, n_features_in, feature_names_in = self._validate_training_data(X, y, continuing)
@@ -325,7 +337,9 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
         if continuing:
             task = self._task.continued_with(y)
         else:
-            task = self._task_class_for(y).from_targets(y, sample_weight, type(self).__name__)
+            task = self._task_class_for(y).from_targets(
+                y, sample_weight, type(self).__name__, classes=classes
+            )
         target = task.encode(y, X.dtype)
         sample_weight = task.weigh(y, sample_weight, self._class_weight())
         keep = sample_weight > 0
@@ -338,7 +352,7 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
         rng = check_random_state(self.random_state)
         init_seed, train_seed = draw_seed(rng), draw_seed(rng)
         device = resolve_device(self.device)
-        train_rows, valid_rows = self._split_rows(target, task, rng)
+        train_rows, valid_rows = self._split_rows(target, task, rng, incremental)
         batch_size = self._batch_size(len(train_rows))
         batchnorm = self.pretrained.has_batchnorm if self.pretrained else self.batchnorm
         if batchnorm and min(batch_size, len(train_rows)) < 2:
@@ -373,6 +387,8 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
             generator=make_generator(train_seed, device),
             device=device,
             torch_dtype=torch.float32 if X.dtype == np.float32 else torch.float64,
+            max_epochs=1 if incremental else self.max_epochs,
+            incremental=incremental,
         )
 
     @staticmethod
@@ -385,14 +401,14 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
         equal = np.all(sample_weight[rows] == sample_weight[rows[0]])
         return TensorData(X, target, None if equal else weight, as_tensor(rows, device))
 
-    def _split_rows(self, target, task, rng):
-        """Indices of the training and the validation rows (None, None without early stopping).
+    def _split_rows(self, target, task, rng, incremental=False):
+        """Indices of the training and the validation rows (None without early stopping).
 
         The validation set is stratified by class when the task has
         classes and every class has the rows that needs; otherwise it is a
         plain random split.
         """
-        if not self.early_stopping:
+        if not self.early_stopping or incremental:
             return np.arange(len(target)), None
         n = len(target)
         n_valid = math.ceil(self.validation_fraction * n)

@@ -1,5 +1,6 @@
 """DeepClassifier."""
 
+import numpy as np
 from sklearn.base import ClassifierMixin
 
 from ._base import BaseDeepEstimator
@@ -140,6 +141,70 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
         return tags
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Train on ``X`` and ``y`` for one pass, continuing from the current weights.
+
+        Each call is one epoch over the given rows (in mini-batches of
+        ``batch_size``, shuffled), from the weights and the optimizer state
+        the previous call (or ``fit``) left, whatever ``warm_start`` says:
+        the way to train on data that does not fit in memory, chunk by
+        chunk. There is no early stopping and no schedule inside
+        ``partial_fit`` (the rate stays ``learning_rate``); every other
+        hyperparameter applies to each call, as for a warm start, and
+        ``history_`` gets one entry per call. Like ``fit``, a call is
+        all-or-nothing.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Labels, or a multilabel indicator matrix.
+        classes : array-like of shape (n_classes,), default=None
+            Every class of the problem (``range(n_labels)`` for multilabel
+            ``y``). Required on the first call, since one chunk may not
+            hold them all; optional later, when it must match
+            ``classes_``.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : object
+
+        Raises
+        ------
+        ValueError
+            On a first call without ``classes``, a later one with other
+            ``classes``, or with ``class_weight="balanced"`` (the class
+            frequencies of a chunk are not those of the data: compute
+            ``sklearn.utils.class_weight.compute_class_weight`` on the
+            whole ``y`` and pass the dict).
+        """
+        first = not hasattr(self, "net_")
+        if first and classes is None:
+            raise ValueError(
+                "classes must be passed on the first call to partial_fit: every class "
+                "of the problem, since the first chunk may not hold them all (for "
+                "example classes=np.unique(y_all))."
+            )
+        if (
+            not first
+            and classes is not None
+            and not np.array_equal(np.unique(classes), self.classes_)
+        ):
+            raise ValueError(
+                f"classes={np.unique(classes).tolist()} is not the same as on the first "
+                f"call to partial_fit, {self.classes_.tolist()}."
+            )
+        if isinstance(self.class_weight, str) and self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight='balanced' is not supported by partial_fit: the class "
+                "frequencies of one chunk are not those of the data. Compute them once, "
+                "weights = compute_class_weight('balanced', classes=classes, y=y_all) "
+                "(sklearn.utils.class_weight), and pass class_weight=dict(zip(classes, "
+                "weights))."
+            )
+        return self._partial_fit(X, y, sample_weight, classes)
 
     def predict_proba(self, X):
         """Class probabilities of every row of ``X``.

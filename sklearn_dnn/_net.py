@@ -167,7 +167,8 @@ class TrainingNet(NeuralNet):
             loss = (per_sample * weight).sum() / weight.sum()
         if training:
             penalty = self.penalty()
-            self._step_losses = (loss.detach(), float(penalty))
+            reported = penalty.detach() if torch.is_tensor(penalty) else penalty
+            self._step_losses = (loss.detach(), float(reported))
             loss = loss + penalty
         return loss
 

@@ -131,6 +131,32 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         tags.target_tags.multi_output = True
         return tags
 
+    def partial_fit(self, X, y, sample_weight=None):
+        """Train on ``X`` and ``y`` for one pass, continuing from the current weights.
+
+        Each call is one epoch over the given rows (in mini-batches of
+        ``batch_size``, shuffled), from the weights and the optimizer state
+        the previous call (or ``fit``) left, whatever ``warm_start`` says:
+        the way to train on data that does not fit in memory, chunk by
+        chunk. There is no early stopping and no schedule inside
+        ``partial_fit`` (the rate stays ``learning_rate``); every other
+        hyperparameter applies to each call, as for a warm start, and
+        ``history_`` gets one entry per call. The target's standardization
+        (mean and scale) is that of the first call's rows. Like ``fit``, a
+        call is all-or-nothing.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : object
+        """
+        return self._partial_fit(X, y, sample_weight)
+
     def predict(self, X):
         """Predicted target of every row of ``X``, on the original scale.
 

@@ -15,7 +15,10 @@ The interface, implemented by :class:`ClassificationTask`,
                            vector of labels raveled, with scikit-learn's
                            ``DataConversionWarning``)
 ``criterion``              the torch loss class (built with ``reduction="none"``)
-``from_targets(y, w)``     a new task fitted to the targets (classes, scaling)
+``from_targets(y, w, name, classes=None)``
+                           a new task fitted to the targets (classes,
+                           scaling); ``classes`` are the labels
+                           ``partial_fit`` was given on its first call
 ``continued_with(y)``      the task for a warm start on new targets, or an
                            error that names what does not match
 ``encode(y, dtype)``       targets as the network trains on them
@@ -98,9 +101,18 @@ class ClassificationTask:
             )
 
     @classmethod
-    def from_targets(cls, y, sample_weight, estimator_name):
+    def from_targets(cls, y, sample_weight, estimator_name, classes=None):
         cls._check_single_label(y, estimator_name)
-        classes = np.unique(y)
+        if classes is None:
+            classes = np.unique(y)
+        else:
+            classes = np.unique(classes)
+            unseen = np.setdiff1d(y, classes)
+            if unseen.size:
+                raise ValueError(
+                    f"y contains labels {unseen.tolist()} that are not in classes="
+                    f"{classes.tolist()}; partial_fit's first call must name every class."
+                )
         if len(classes) < 2:
             raise ValueError(
                 f"{estimator_name} needs samples of at least 2 classes in the "
@@ -193,8 +205,14 @@ class MultilabelTask:
         self.classes = np.arange(n_labels)
 
     @classmethod
-    def from_targets(cls, y, sample_weight, estimator_name):
-        return cls(np.shape(y)[1])
+    def from_targets(cls, y, sample_weight, estimator_name, classes=None):
+        n_labels = np.shape(y)[1]
+        if classes is not None and len(classes) != n_labels:
+            raise ValueError(
+                f"y is a multilabel indicator matrix of {n_labels} labels, but classes has "
+                f"{len(classes)} entries; pass classes=range({n_labels})."
+            )
+        return cls(n_labels)
 
     def continued_with(self, y):
         kind = type_of_target(y)
@@ -280,7 +298,7 @@ class RegressionTask:
         self.y_ndim = y_ndim
 
     @classmethod
-    def from_targets(cls, y, sample_weight, estimator_name):
+    def from_targets(cls, y, sample_weight, estimator_name, classes=None):
         y2d = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
         mean = np.average(y2d, axis=0, weights=sample_weight)
         variance = np.average((y2d - mean) ** 2, axis=0, weights=sample_weight)

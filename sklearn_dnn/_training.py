@@ -119,12 +119,12 @@ def build_net(estimator, plan, extra_callbacks=()):
             "decay_rate": est.decay_rate,
             "decay_steps": est.decay_steps,
             "power_t": est.power_t,
-            "max_epochs": est.max_epochs,
+            "max_epochs": plan.max_epochs,
             "n_batches": n_batches,
             "monitor": monitor,
         },
     )
-    if schedule is not None:
+    if schedule is not None and not plan.incremental:  # partial_fit: a constant rate
         callbacks.append(("schedule", schedule))
     callbacks.extend(extra_callbacks)
     stopper = Stopper(monitor, est.patience, est.tol, restore_best=plan.valid is not None)
@@ -148,7 +148,7 @@ def build_net(estimator, plan, extra_callbacks=()):
             make_optimizer, optimizer=est.optimizer, momentum=est.momentum, nesterov=est.nesterov
         ),
         lr=est.learning_rate,
-        max_epochs=est.max_epochs,
+        max_epochs=plan.max_epochs,
         batch_size=plan.batch_size,
         iterator_train=SliceLoader,
         iterator_train__shuffle=True,
@@ -217,7 +217,7 @@ def train(estimator, plan, extra_callbacks=()):
         try:
             net.notify("on_train_begin", X=plan.train, y=None)
             try:
-                net.fit_loop(plan.train, epochs=estimator.max_epochs)
+                net.fit_loop(plan.train, epochs=plan.max_epochs)
             except StopTraining:
                 pass
             net.notify("on_train_end", X=plan.train, y=None)
