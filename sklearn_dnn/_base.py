@@ -36,7 +36,7 @@ from ._pretrained import PretrainedLayers, TransferMixin
 from ._schedules import SCHEDULES
 from ._seeding import draw_seed, make_generator
 from ._threads import torch_threads
-from ._training import WARM_START_FIXED, check_warm_start, train
+from ._training import WARM_START_FIXED, check_warm_start, copy_user_callbacks, train
 from ._uncertainty import UncertaintyMixin, check_finite_outputs
 from .exceptions import InvalidParameterError
 
@@ -99,6 +99,7 @@ class FitPlan:
     feature_names_in: object
     train: TensorData
     valid: TensorData | None
+    callbacks: list  # fresh copies of the user's callbacks
     batch_size: int
     batchnorm: bool
     hidden_layer_sizes: tuple
@@ -154,6 +155,7 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
         "n_frozen": [Interval(Integral, 0, None, closed="left"), None],
         "unfreeze_after": [Interval(Integral, 1, None, closed="left"), None],
         "unfrozen_lr_factor": [Interval(Real, 0, None, closed="neither")],
+        "callbacks": [list, tuple, None],
     }
 
     # The task class (see ``_tasks.py``): set by each estimator; its
@@ -201,6 +203,7 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
         n_frozen,
         unfreeze_after,
         unfrozen_lr_factor,
+        callbacks,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -235,6 +238,7 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
         self.n_frozen = n_frozen
         self.unfreeze_after = unfreeze_after
         self.unfrozen_lr_factor = unfrozen_lr_factor
+        self.callbacks = callbacks
 
     # ------------------------------------------------------------------
     # hyperparameters
@@ -325,6 +329,7 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
         classifier's labels on a first call.
         """
         self._check_params()
+        callbacks = copy_user_callbacks(self.callbacks)
         continuing = (self.warm_start or incremental) and hasattr(self, "net_")
         if continuing:
             check_warm_start(self, self._fitted_architecture)
@@ -378,6 +383,7 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
             valid=None
             if valid_rows is None
             else self._subset(tensors, sample_weight, valid_rows, device),
+            callbacks=callbacks,
             batch_size=batch_size,
             batchnorm=batchnorm,
             hidden_layer_sizes=self._hidden_layer_sizes(),

@@ -92,6 +92,7 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
         n_frozen=None,
         unfreeze_after=None,
         unfrozen_lr_factor=0.1,
+        callbacks=None,
         class_weight=None,
     ):
         super().__init__(
@@ -128,6 +129,7 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
             n_frozen=n_frozen,
             unfreeze_after=unfreeze_after,
             unfrozen_lr_factor=unfrozen_lr_factor,
+            callbacks=callbacks,
         )
         self.class_weight = class_weight
 

@@ -168,6 +168,20 @@ unfrozen_lr_factor : float, default={unfrozen_lr_factor}
     Released layers train at ``learning_rate * unfrozen_lr_factor``, so
     the reused features are fine-tuned, not overwritten.
 
+callbacks : list or None, default={callbacks}
+    skorch callbacks (``skorch.callbacks.Callback`` instances, or
+    ``(name, callback)`` pairs) added to the training net after sklearn-dnn's
+    own, before the one that stops training, so each sees every epoch's
+    end. Every fit trains with deep copies, so ``clone`` and searches stay
+    safe and the objects given here are never changed. The net is a
+    ``skorch.NeuralNet`` whose module returns raw outputs (logits, or the
+    standardized target of a regressor); the datasets it passes to
+    callbacks give their rows as tensors, ``dataset.inputs()`` and
+    ``dataset.targets()`` (class indices, or the encoded targets). For example
+    ``skorch.callbacks.Checkpoint`` saves the network to disk and
+    ``skorch.callbacks.LoadInitState`` resumes from it (see
+    ``examples/checkpoint_resume.py``).
+
 class_weight : dict, list of dict, "balanced" or None, default={class_weight}
     Weights of the classes in the loss, multiplied into ``sample_weight``
     as scikit-learn does (``sklearn.utils.class_weight.compute_sample_weight``):

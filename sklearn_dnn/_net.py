@@ -61,6 +61,10 @@ class TensorData(Dataset):
             w = None if self.sample_weight is None else self.sample_weight.index_select(0, index)
         return X, (y, w)
 
+    def inputs(self):
+        """The inputs of this set's rows, as a tensor."""
+        return self.batch(slice(None))[0]
+
     def targets(self):
         """The targets of this set's rows, as a tensor."""
         return self.batch(slice(None))[1][0]

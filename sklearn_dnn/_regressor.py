@@ -89,6 +89,7 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         n_frozen=None,
         unfreeze_after=None,
         unfrozen_lr_factor=0.1,
+        callbacks=None,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -124,6 +125,7 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
             n_frozen=n_frozen,
             unfreeze_after=unfreeze_after,
             unfrozen_lr_factor=unfrozen_lr_factor,
+            callbacks=callbacks,
         )
 
     def __sklearn_tags__(self):

@@ -21,7 +21,7 @@ by name.
 import copy
 from functools import partial
 
-from skorch.callbacks import GradientNormClipping
+from skorch.callbacks import Callback, GradientNormClipping
 from skorch.helper import predefined_split
 
 from ._callbacks import DivergenceGuard, EpochRecorder, MaxNorm, Stopper, StopTraining, Unfreeze
@@ -62,7 +62,27 @@ WARM_START_HONOURED = {
     "unfreeze_after": "when this fit releases them",
     "unfrozen_lr_factor": "the released blocks' rate",
     "class_weight": "the rows' weights in the loss (a classifier's)",
+    "callbacks": "the user's callbacks (fresh copies, as in every fit)",
 }
+
+# The names of the callbacks sklearn-dnn adds (and skorch's defaults): a
+# user's callback may not take one of them.
+OWN_CALLBACKS = frozenset(
+    {
+        RECORDER_NAME,
+        "divergence",
+        "recorder",
+        "clip",
+        "max_norm",
+        "unfreeze",
+        "schedule",
+        "stopper",
+        "epoch_timer",
+        "train_loss",
+        "valid_loss",
+        "print_log",
+    }
+)
 
 # The architecture: a change under trained weights is refused.
 WARM_START_FIXED = ("hidden_layer_sizes", "activation", "initializer", "batchnorm", "pretrained")
@@ -88,6 +108,39 @@ def check_warm_start(estimator, fitted_architecture):
             f"cannot change; changed: {', '.join(changed)}. Set them back, or set "
             "warm_start=False to train a new network."
         )
+
+
+def copy_user_callbacks(callbacks):
+    """Fresh deep copies of the ``callbacks`` hyperparameter, as skorch takes them.
+
+    Each item is a skorch callback or a ``(name, callback)`` pair; a fit
+    trains with copies, so the estimator's own objects (shared by
+    ``clone``, and by every candidate of a search) are never changed.
+    """
+    if callbacks is None:
+        return []
+    copies = []
+    for item in callbacks:
+        if isinstance(item, Callback):
+            copies.append(copy.deepcopy(item))
+            continue
+        if not (
+            isinstance(item, tuple)
+            and len(item) == 2
+            and isinstance(item[0], str)
+            and isinstance(item[1], Callback)
+        ):
+            raise ValueError(
+                "callbacks must be a list of skorch callbacks (skorch.callbacks.Callback "
+                f"instances) or (name, callback) pairs; got {item!r}."
+            )
+        if item[0] in OWN_CALLBACKS:
+            raise ValueError(
+                f"The callback name {item[0]!r} is taken by sklearn-dnn's own callbacks "
+                f"({', '.join(sorted(OWN_CALLBACKS))}); choose another."
+            )
+        copies.append((item[0], copy.deepcopy(item[1])))
+    return copies
 
 
 def build_net(estimator, plan, extra_callbacks=()):
@@ -127,6 +180,9 @@ def build_net(estimator, plan, extra_callbacks=()):
     if schedule is not None and not plan.incremental:  # partial_fit: a constant rate
         callbacks.append(("schedule", schedule))
     callbacks.extend(extra_callbacks)
+    # The user's callbacks come after ours and before the stopper, which
+    # ends the fit by raising: every callback sees the end of every epoch.
+    callbacks.extend(plan.callbacks)
     stopper = Stopper(monitor, est.patience, est.tol, restore_best=plan.valid is not None)
     callbacks.append(("stopper", stopper))
     net = TrainingNet(
