@@ -3,7 +3,7 @@
 from ._activations import ACTIVATIONS
 from ._classifier import DeepClassifier
 from ._initializers import INITIALIZERS
-from ._lr_finder import LearningRateFinder
+from ._lr_finder import LearningRateFinder, RangeTestResult
 from ._module import MLP
 from ._optimizers import OPTIMIZERS
 from ._pretrained import PretrainedLayers
@@ -19,6 +19,7 @@ __all__ = [
     "INITIALIZERS",
     "MLP",
     "LearningRateFinder",
+    "RangeTestResult",
     "PretrainedLayers",
     "ClassificationUncertainty",
     "RegressionUncertainty",
