@@ -6,6 +6,7 @@ from ._initializers import INITIALIZERS
 from ._lr_finder import LearningRateFinder, RangeTestResult
 from ._module import MLP
 from ._optimizers import OPTIMIZERS
+from ._pipeline import find_learning_rate, predict_uncertainty
 from ._pretrained import PretrainedLayers
 from ._regressor import DeepRegressor
 from ._schedules import SCHEDULES
@@ -30,4 +31,6 @@ __all__ = [
     "DivergenceWarning",
     "GradientHealthWarning",
     "TrainingDivergedError",
+    "find_learning_rate",
+    "predict_uncertainty",
 ]

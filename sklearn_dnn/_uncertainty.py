@@ -167,8 +167,8 @@ class UncertaintyMixin:
         computed chunk by chunk, so memory does not grow with
         ``n_samples`` unless ``return_samples=True``.
 
-        In a Pipeline, transform ``X`` with the steps before the model:
-        ``pipe[-1].predict_uncertainty(pipe[:-1].transform(X))``.
+        For a model in a Pipeline, ``sklearn_dnn.predict_uncertainty(pipe, X)``
+        transforms ``X`` with the steps before it first.
 
         Parameters
         ----------
