@@ -2,9 +2,10 @@
 
 import copy
 import math
+import sys
 
 import torch
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, PrintLog
 
 from .exceptions import TrainingDivergedError
 
@@ -194,3 +195,67 @@ class Stopper(Callback):
         if self.stopped_ or len(window) < 2:
             return False
         return (window[0] - window[-1]) / (len(window) - 1) > self.tol
+
+
+def _duration(seconds):
+    """``"4.2s"``, ``"42s"``, ``"3m07s"`` or ``"1h05m"``."""
+    if seconds < 9.95:
+        return f"{seconds:.1f}s"
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
+class EpochLog(PrintLog):
+    """skorch's epoch table, with the epoch as ``k/N`` and the time left.
+
+    ``epoch`` shows this fit's epoch out of its ``max_epochs``; ``left``
+    estimates the time the remaining epochs take at the mean duration so
+    far (an upper bound: early stopping may end the fit sooner). skorch
+    colours the best values with ANSI codes; they are left out when the
+    output is not a terminal (a file, a pipe, a notebook's log), where
+    they would show as garbage.
+
+    Parameters
+    ----------
+    colour : bool or None, default=None
+        None colours when ``sys.stdout`` is a terminal.
+    """
+
+    def __init__(self, keys_ignored=None, sink=print, colour=None):
+        super().__init__(keys_ignored=keys_ignored, sink=sink)
+        self.colour = colour
+
+    def on_train_begin(self, net, **kwargs):
+        self.start_ = len(net.history)  # epochs loaded or continued from are not this fit's
+
+    def _use_colour(self):
+        if self.colour is not None:
+            return self.colour
+        return self.sink is print and hasattr(sys.stdout, "isatty") and sys.stdout.isatty()
+
+    def format_row(self, row, key, color):
+        if not self._use_colour():
+            row = {k: v for k, v in row.items() if not k.endswith("_best")}
+        return super().format_row(row, key, color)
+
+    def on_epoch_end(self, net, **kwargs):
+        if not net.verbose and self.sink is print:
+            return
+        history = net.history[getattr(self, "start_", 0) :]
+        done = len(history)
+        row = dict(net.history[-1])
+        row["epoch"] = f"{done}/{net.max_epochs}"
+        mean = sum(epoch.get("dur", 0.0) for epoch in history) / done
+        row["left"] = _duration(mean * max(net.max_epochs - done, 0))
+        lines = self.table(row).split("\n")
+        if self.first_iteration_:
+            self.sink(lines[0])
+            self.sink(lines[1])
+            self.first_iteration_ = False
+        self.sink(lines[-1])
+        if self.sink is print:
+            sys.stdout.flush()

@@ -126,7 +126,13 @@ n_threads : int or None, default={n_threads}
     fastest.
 
 verbose : int, default={verbose}
-    0 prints nothing; 1 prints a line per epoch.
+    0 prints nothing; 1 prints a line per epoch: the epoch as ``k/N`` (of
+    this fit's ``max_epochs``), ``left``, the time the remaining epochs
+    would take at the mean pace so far (early stopping may end sooner),
+    and the losses. Best values are coloured on a terminal only, never in
+    a file or a pipe. 2 adds a progress bar per epoch over the mini-batches
+    (``skorch.callbacks.ProgressBar``, on stderr) when ``tqdm`` is
+    installed.
 
 warm_start : bool, default={warm_start}
     When True, a second call to ``fit`` continues from the current

@@ -11,6 +11,8 @@ import torch
 from skorch import NeuralNet
 from torch.utils.data import Dataset
 
+from ._callbacks import EpochLog
+
 
 def as_tensor(array, device):
     """A tensor on ``device`` sharing ``array``'s memory where it can.
@@ -143,6 +145,13 @@ class TrainingNet(NeuralNet):
         self.l1 = l1
         self.l2 = l2
         self.groups = groups
+
+    def get_default_callbacks(self):
+        """skorch's defaults, with its epoch table replaced by :class:`EpochLog`."""
+        return [
+            (name, EpochLog() if name == "print_log" else callback)
+            for name, callback in super().get_default_callbacks()
+        ]
 
     def initialize_optimizer(self, *args, **kwargs):
         self.optimizer_ = self.optimizer(self.groups.optimizer_groups(self.module_), lr=self.lr)

@@ -19,12 +19,20 @@ by name.
 """
 
 import copy
+import importlib.util
 from functools import partial
 
-from skorch.callbacks import Callback, GradientNormClipping
+from skorch.callbacks import Callback, GradientNormClipping, ProgressBar
 from skorch.helper import predefined_split
 
-from ._callbacks import DivergenceGuard, EpochRecorder, MaxNorm, Stopper, StopTraining, Unfreeze
+from ._callbacks import (
+    DivergenceGuard,
+    EpochRecorder,
+    MaxNorm,
+    Stopper,
+    StopTraining,
+    Unfreeze,
+)
 from ._diagnostics import RECORDER_NAME, GradientNormRecorder
 from ._module import MLP
 from ._net import SliceLoader, TrainingNet
@@ -81,6 +89,7 @@ OWN_CALLBACKS = frozenset(
         "train_loss",
         "valid_loss",
         "print_log",
+        "progress_bar",
     }
 )
 
@@ -179,6 +188,11 @@ def build_net(estimator, plan, extra_callbacks=()):
     )
     if schedule is not None and not plan.incremental:  # partial_fit: a constant rate
         callbacks.append(("schedule", schedule))
+    if est.verbose >= 2 and importlib.util.find_spec("tqdm") is not None:
+        n_valid = 0
+        if plan.valid is not None:
+            n_valid = len(SliceLoader(plan.valid, plan.batch_size))
+        callbacks.append(("progress_bar", ProgressBar(batches_per_epoch=n_batches + n_valid)))
     callbacks.extend(extra_callbacks)
     # The user's callbacks come after ours and before the stopper, which
     # ends the fit by raising: every callback sees the end of every epoch.
