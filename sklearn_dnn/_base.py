@@ -29,7 +29,7 @@ from ._diagnostics import check_gradient_health, dead_unit_fractions, gradient_n
 from ._groups import ParameterGroups
 from ._initializers import INITIALIZERS
 from ._inspection import InspectionMixin
-from ._net import TensorData, as_tensor
+from ._net import TensorData, as_tensor, input_rows
 from ._optimizers import OPTIMIZERS
 from ._params import Interval, Options, validate_params
 from ._pretrained import PretrainedLayers, TransferMixin
@@ -47,6 +47,10 @@ PREDICT_CHUNK_ROWS = 16384
 # The network computes in X's floating type when it is float32 (faster)
 # and in float64 otherwise, as scikit-learn's MLP does.
 FLOAT_DTYPES = (np.float64, np.float32)
+
+# Sparse inputs stay sparse (CSR, for fast row slicing) and are densified
+# one mini-batch, or one prediction chunk, at a time.
+SPARSE_FORMATS = ("csr", "csc")
 
 # The smallest validation set early stopping accepts (as scikit-learn's MLP).
 MIN_VALIDATION_ROWS = 2
@@ -281,8 +285,9 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data. A scipy sparse matrix stays sparse and is
+            densified one mini-batch at a time.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Target values.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -306,7 +311,9 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
 
     def _validate_training_data(self, X, y, continuing):
         """Validated X and y, and the feature count and names they bring (self unchanged)."""
-        kwargs = dict(dtype=FLOAT_DTYPES, **self._task_class.target_validation)
+        kwargs = dict(
+            dtype=FLOAT_DTYPES, accept_sparse=SPARSE_FORMATS, **self._task_class.target_validation
+        )
         if continuing:
             X, y = validate_data(self, X, y, reset=False, **kwargs)
             y = self._task_class.clean_targets(y)
@@ -334,7 +341,7 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
         if continuing:
             check_warm_start(self, self._fitted_architecture)
         X, y, n_features_in, feature_names_in = self._validate_training_data(X, y, continuing)
-        sample_weight = check_sample_weight(sample_weight, len(X))
+        sample_weight = check_sample_weight(sample_weight, X.shape[0])
         if continuing:
             X = X.astype(self._numpy_dtype(), copy=False)
         if self.pretrained is not None:
@@ -368,7 +375,7 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
                 "batchnorm=False."
             )
         tensors = (
-            as_tensor(X, device),
+            input_rows(X, device),
             as_tensor(target, device),
             as_tensor(sample_weight.astype(X.dtype), device),
         )
@@ -483,15 +490,20 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
 
     # ------------------------------------------------------------------
     # prediction
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True  # densified batch by batch, never as a whole
+        return tags
+
     def _numpy_dtype(self):
         return np.float32 if self.module_.output.weight.dtype == torch.float32 else np.float64
 
     def _input_tensor(self, X):
         """Validate ``X`` for prediction and move it to the module's device and type."""
         check_is_fitted(self, "net_")
-        X = validate_data(self, X, reset=False, dtype=FLOAT_DTYPES)
+        X = validate_data(self, X, reset=False, dtype=FLOAT_DTYPES, accept_sparse=SPARSE_FORMATS)
         weight = self.module_.output.weight
-        return as_tensor(X.astype(self._numpy_dtype(), copy=False), weight.device)
+        return input_rows(X.astype(self._numpy_dtype(), copy=False), weight.device)
 
     def _forward(self, X, finish=None):
         """Network outputs for ``X`` as a float64 array, computed chunk by chunk.

@@ -8,6 +8,7 @@ tensors once (:class:`TensorData`) and cut into mini-batches by slicing
 import warnings
 
 import torch
+from scipy import sparse
 from skorch import NeuralNet
 from torch.utils.data import Dataset
 
@@ -26,8 +27,49 @@ def as_tensor(array, device):
         return torch.as_tensor(array, device=device)
 
 
+class SparseRows:
+    """A scipy CSR matrix that hands out dense tensors of its rows, on demand.
+
+    Sparse inputs are never densified as a whole: :class:`TensorData` and
+    prediction take rows from it a mini-batch (or a chunk) at a time, the
+    way they slice a tensor (``X[a:b]``, ``X[index]``,
+    ``X.index_select(0, index)``), and get a dense tensor of those rows
+    on ``device``.
+    """
+
+    def __init__(self, matrix, device):
+        self.matrix = matrix.tocsr()
+        self.device = torch.device(device)
+
+    def __len__(self):
+        return self.matrix.shape[0]
+
+    @property
+    def shape(self):
+        return self.matrix.shape
+
+    def __getitem__(self, index):
+        if torch.is_tensor(index):
+            index = index.cpu().numpy()
+        return as_tensor(self.matrix[index].toarray(), self.device)
+
+    def index_select(self, dim, index):
+        if dim != 0:
+            raise ValueError("SparseRows selects rows (dim=0) only.")
+        return self[index]
+
+
+def input_rows(X, device):
+    """``X`` on ``device``: a tensor, or :class:`SparseRows` for a scipy sparse matrix."""
+    if sparse.issparse(X):
+        return SparseRows(X, device)
+    return as_tensor(X, device)
+
+
 class TensorData(Dataset):
     """Inputs, targets and sample weights held as tensors on one device.
+
+    Sparse inputs are a :class:`SparseRows`, densified batch by batch.
 
     ``rows`` (an index tensor) selects the rows that belong to this set,
     so a training and a validation set share one copy of the data: the
