@@ -29,7 +29,7 @@ from ._diagnostics import check_gradient_health, dead_unit_fractions, gradient_n
 from ._groups import ParameterGroups
 from ._initializers import INITIALIZERS
 from ._inspection import InspectionMixin
-from ._net import TensorData, as_tensor, input_rows
+from ._net import TensorData, as_tensor, input_rows, rows_at_once
 from ._optimizers import OPTIMIZERS
 from ._params import Interval, Options, validate_params
 from ._pretrained import PretrainedLayers, TransferMixin
@@ -520,8 +520,9 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
             module.eval()
         out = None
         with torch.inference_mode(), torch_threads(self.n_threads):
-            for start in range(0, len(X), PREDICT_CHUNK_ROWS):
-                chunk = module(X[start : start + PREDICT_CHUNK_ROWS]).cpu().numpy()
+            step = rows_at_once(X, PREDICT_CHUNK_ROWS)  # fewer for a wide sparse X
+            for start in range(0, len(X), step):
+                chunk = module(X[start : start + step]).cpu().numpy()
                 chunk = chunk.astype(np.float64)
                 check_finite_outputs(chunk)
                 if finish is not None:

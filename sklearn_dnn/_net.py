@@ -7,6 +7,7 @@ tensors once (:class:`TensorData`) and cut into mini-batches by slicing
 
 import warnings
 
+import numpy as np
 import torch
 from scipy import sparse
 from skorch import NeuralNet
@@ -48,6 +49,10 @@ class SparseRows:
     def shape(self):
         return self.matrix.shape
 
+    @property
+    def dtype(self):
+        return self.matrix.dtype
+
     def __getitem__(self, index):
         if torch.is_tensor(index):
             index = index.cpu().numpy()
@@ -57,6 +62,21 @@ class SparseRows:
         if dim != 0:
             raise ValueError("SparseRows selects rows (dim=0) only.")
         return self[index]
+
+
+# The most bytes of dense inputs made at once (a prediction chunk, or the
+# copies of a Monte-Carlo pass): on wide inputs, fewer rows at a time.
+DENSE_CHUNK_BYTES = 64 * 2**20
+
+
+def rows_at_once(X, most):
+    """How many rows of ``X`` to process at once: ``most``, fewer for wide rows.
+
+    Caps the dense rows made at once to :data:`DENSE_CHUNK_BYTES` (a
+    sparse matrix's densified chunk, or a pass's copies of rows).
+    """
+    row_bytes = X.shape[1] * (4 if X.dtype in (torch.float32, np.float32) else 8)
+    return max(1, min(most, DENSE_CHUNK_BYTES // max(row_bytes, 1)))
 
 
 def input_rows(X, device):

@@ -21,6 +21,7 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 
 from ._module import forward_with_dropout
+from ._net import rows_at_once
 from ._seeding import draw_seed, make_generator
 from ._threads import torch_threads
 
@@ -124,7 +125,8 @@ def sample_summaries(module, X, n_samples, generator, summarize, return_samples)
     ValueError
         If the network produced non-finite outputs (as ``predict`` does).
     """
-    rows_per_pass = max(1, SAMPLES_PER_PASS // n_samples)
+    # n_samples copies of each row go through at once: fewer rows when wide.
+    rows_per_pass = max(1, rows_at_once(X, SAMPLES_PER_PASS) // n_samples)
     fields = {"n_rows": len(X)}
     with torch.inference_mode():
         for start in range(0, len(X), rows_per_pass):

@@ -5,6 +5,7 @@ import pytest
 import scipy.sparse as sp
 
 import sklearn_dnn._base
+import sklearn_dnn._net
 import sklearn_dnn._uncertainty
 from sklearn_dnn import DeepClassifier, DeepRegressor
 from sklearn_dnn._net import SparseRows
@@ -67,6 +68,28 @@ def test_sparse_x_is_densified_a_batch_or_a_chunk_at_a_time(monkeypatch):
     monkeypatch.setattr(sklearn_dnn._uncertainty, "SAMPLES_PER_PASS", 200)
     clf.predict_uncertainty(Xs, n_samples=4, random_state=0)
     assert densified == [50, 50, 50, 50]  # 200 / 4 samples rows per pass
+
+
+def test_prediction_chunks_of_a_wide_sparse_x_stay_small(monkeypatch):
+    X, y = classification(n_samples=200)
+    Xs = sparse_version(X)
+    clf = DeepClassifier(**FAST).fit(Xs, y)
+    densified = []
+    original = SparseRows.__getitem__
+
+    def spy(self, index):
+        densified.append(original(self, index))
+        return densified[-1]
+
+    monkeypatch.setattr(SparseRows, "__getitem__", spy)
+    # 10 float64 features: 80 bytes a row, so a 4,000-byte budget is 50 rows at once
+    monkeypatch.setattr(sklearn_dnn._net, "DENSE_CHUNK_BYTES", 4000)
+    expected = clf.predict_proba(Xs.toarray())
+    np.testing.assert_array_equal(clf.predict_proba(Xs), expected)
+    assert [len(chunk) for chunk in densified] == [50, 50, 50, 50]
+    densified.clear()
+    clf.predict_uncertainty(Xs, n_samples=5, random_state=0)
+    assert max(len(chunk) for chunk in densified) == 10  # 50 rows' worth of copies / 5
 
 
 def test_sparse_tag_is_set():
