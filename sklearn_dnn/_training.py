@@ -300,4 +300,5 @@ def train(estimator, plan, extra_callbacks=()):
     # the fitted net stores the network, not the training set.
     net.train_split = None
     net.iterator_train__generator = None
+    net._step_losses = None
     return net, stopper.still_improving()
