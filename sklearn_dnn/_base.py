@@ -41,8 +41,10 @@ from ._uncertainty import UncertaintyMixin, check_finite_outputs
 from .exceptions import InvalidParameterError
 
 # Rows per forward pass at prediction time: large enough to amortize
-# torch's per-call overhead, small enough to bound memory.
-PREDICT_CHUNK_ROWS = 16384
+# torch's per-call overhead, small enough to keep the activations in cache
+# and bound memory. Measured (200,000 x 50 rows, 3x100 MLP, one thread):
+# 4,096 rows 0.93 s and 0.63x X above X; 16,384 rows 1.06 s and 1.58x X.
+PREDICT_CHUNK_ROWS = 4096
 
 # The network computes in X's floating type when it is float32 (faster)
 # and in float64 otherwise, as scikit-learn's MLP does.
@@ -365,13 +367,14 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
         init_seed, train_seed = draw_seed(rng), draw_seed(rng)
         device = resolve_device(self.device)
         train_rows, valid_rows = self._split_rows(target, task, rng, incremental)
-        batch_size = self._batch_size(len(train_rows))
+        n_train = len(target) if train_rows is None else len(train_rows)
+        batch_size = self._batch_size(n_train)
         batchnorm = self.pretrained.has_batchnorm if self.pretrained else self.batchnorm
-        if batchnorm and min(batch_size, len(train_rows)) < 2:
+        if batchnorm and min(batch_size, n_train) < 2:
             raise ValueError(
                 "batchnorm=True needs at least 2 rows per mini-batch (batch statistics "
                 f"of one row are undefined); got batch_size={self.batch_size!r} with "
-                f"{len(train_rows)} training rows. Use a larger batch_size or "
+                f"{n_train} training rows. Use a larger batch_size or "
                 "batchnorm=False."
             )
         tensors = (
@@ -415,14 +418,15 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
         return TensorData(X, target, None if equal else weight, as_tensor(rows, device))
 
     def _split_rows(self, target, task, rng, incremental=False):
-        """Indices of the training and the validation rows (None without early stopping).
+        """Indices of the training and the validation rows; (None, None) without early
+        stopping, and in ``partial_fit`` (``incremental``).
 
         The validation set is stratified by class when the task has
         classes and every class has the rows that needs; otherwise it is a
         plain random split.
         """
         if not self.early_stopping or incremental:
-            return np.arange(len(target)), None
+            return None, None
         n = len(target)
         n_valid = math.ceil(self.validation_fraction * n)
         if n_valid < MIN_VALIDATION_ROWS or n - n_valid < 1:
@@ -449,28 +453,35 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
         return min(self.batch_size, n_train)
 
     def _commit(self, plan, net):
-        """Assign every fitted attribute of a successful fit; the only place that does."""
-        self.net_ = net
-        self._task = plan.task
-        for name, value in plan.task.fitted_attributes().items():
-            setattr(self, name, value)
-        self.n_features_in_ = plan.n_features_in
-        if plan.feature_names_in is None:
-            vars(self).pop("feature_names_in_", None)
-        else:
-            self.feature_names_in_ = plan.feature_names_in
-        self._fitted_architecture = {name: getattr(self, name) for name in WARM_START_FIXED}
-        self.history_ = [
-            {k: v for k, v in epoch.items() if k != "batches"} for epoch in net.history
-        ]
-        self.n_iter_ = len(self.history_)
-        for name in ("gradient_norms_", "dead_units_"):
-            vars(self).pop(name, None)  # from an earlier fit with diagnostics on
+        """Assign every fitted attribute of a successful fit; the only place that does.
+
+        Whatever can fail is computed first; then the attributes are assigned.
+        """
+        history = [{k: v for k, v in epoch.items() if k != "batches"} for epoch in net.history]
+        diagnosed = {}
         if self.diagnostics:
-            n_linear = len(self.module_.linear_layers())
-            self.gradient_norms_ = gradient_norm_table(self.history_, n_linear)
+            n_linear = len(net.module_.linear_layers())
+            diagnosed["gradient_norms_"] = gradient_norm_table(history, n_linear)
             with torch_threads(self.n_threads):
-                self.dead_units_ = dead_unit_fractions(self.module_, plan.train.X)
+                diagnosed["dead_units_"] = dead_unit_fractions(net.module_, plan.train.X)
+        fitted = {
+            **plan.task.fitted_attributes(),
+            "net_": net,
+            "_task": plan.task,
+            "n_features_in_": plan.n_features_in,
+            "feature_names_in_": plan.feature_names_in,
+            "_fitted_architecture": {name: getattr(self, name) for name in WARM_START_FIXED},
+            "history_": history,
+            "n_iter_": len(history),
+            "gradient_norms_": None,
+            "dead_units_": None,
+            **diagnosed,
+        }
+        for name, value in fitted.items():
+            if value is None:
+                vars(self).pop(name, None)  # e.g. diagnostics of an earlier fit
+            else:
+                setattr(self, name, value)
 
     def _warn_after_fit(self, plan, still_improving, n_before):
         """The warnings about a fit that succeeded (after the commit)."""

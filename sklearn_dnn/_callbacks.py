@@ -88,7 +88,7 @@ class EpochRecorder(Callback):
             rows = sum(b["train_batch_size"] for b in batches)
             total = sum(b["train_penalty"] * b["train_batch_size"] for b in batches)
             net.history.record("train_penalty", total / rows)
-        if dataset_valid is None or not self._outputs:
+        if dataset_valid is None:
             return
         outputs = torch.cat(self._outputs).cpu().numpy()
         y_true = dataset_valid.targets().cpu().numpy()
@@ -110,11 +110,10 @@ class Unfreeze(Callback):
         self.after = after
         self.groups = groups
 
-    def on_train_begin(self, net, **kwargs):
-        self.start_epoch_ = len(net.history)
-
     def on_epoch_end(self, net, **kwargs):
-        if len(net.history) - self.start_epoch_ == self.after and net.module_.n_frozen:
+        # The history holds this fit's epochs only (a warm start's earlier
+        # epochs are put back after training), so it counts from this fit's start.
+        if len(net.history) == self.after and net.module_.n_frozen:
             self.groups.release(net.module_)
             net.history.record("unfrozen", True)
 

@@ -376,3 +376,37 @@ def test_cuda_without_a_gpu_is_a_clear_error():
     X, y = classification(n_samples=20)
     with pytest.raises(ValueError, match="torch finds no CUDA device"):
         DeepClassifier(device="cuda", **FAST).fit(X, y)
+
+
+def test_training_stops_after_patience_epochs_without_improvement():
+    # A rate of 1e-12 changes nothing, and tol=1 makes no epoch an
+    # improvement: the first epoch sets the best loss, then `patience`
+    # epochs without improvement end the fit (scikit-learn's rule).
+    X, y = classification(n_samples=50)
+    for patience in (1, 3):
+        clf = DeepClassifier(
+            optimizer="sgd", learning_rate=1e-12, tol=1.0, patience=patience, max_epochs=50
+        ).fit(X, y)
+        assert clf.n_iter_ == patience + 1
+
+
+def test_warm_start_unfreezes_after_the_epochs_of_its_own_fit(source):
+    X, y = classification(n_samples=200)
+    model = DeepClassifier.from_pretrained(
+        source, unfreeze_after=2, max_epochs=3, warm_start=True, random_state=0
+    )
+    model.fit(X, y).fit(X, y)
+    unfrozen = [e.get("unfrozen", False) for e in model.history_]
+    assert unfrozen == [False, True, False, False, True, False]
+
+
+def test_batchnorm_folds_a_last_single_row_into_the_batch_before():
+    X, y = classification(n_samples=51)
+    clf = DeepClassifier(batchnorm=True, batch_size=50, **FAST).fit(X, y)
+    assert clf.history_[0]["train_batch_count"] == 1
+
+
+def test_predict_uncertainty_draws_100_samples_by_default():
+    X, y = regression(n_samples=30)
+    reg = DeepRegressor(dropout=0.2, **FAST).fit(X, y)
+    assert reg.predict_uncertainty(X, return_samples=True).samples.shape == (100, 30)

