@@ -35,6 +35,7 @@ from ._params import Interval, Options, validate_params
 from ._pretrained import PretrainedLayers, TransferMixin
 from ._schedules import SCHEDULES
 from ._seeding import draw_seed, make_generator
+from ._tasks import CLASSIFIER_SCORINGS, REGRESSOR_SCORINGS
 from ._threads import torch_threads
 from ._training import WARM_START_FIXED, check_warm_start, copy_user_callbacks, train
 from ._uncertainty import UncertaintyMixin, check_finite_outputs
@@ -105,6 +106,7 @@ class FitPlan:
     feature_names_in: object
     train: TensorData
     valid: TensorData | None
+    valid_score: object  # score(y_true, outputs, sample_weight), higher is better
     callbacks: list  # fresh copies of the user's callbacks
     batch_size: int
     batchnorm: bool
@@ -151,6 +153,7 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "patience": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
+        "scoring": [Options(CLASSIFIER_SCORINGS | REGRESSOR_SCORINGS), None],
         "random_state": ["random_state"],
         "device": [Options({"cpu", "cuda", "auto"})],
         "n_threads": [Interval(Integral, 1, None, closed="left"), None],
@@ -199,6 +202,7 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
         validation_fraction,
         patience,
         tol,
+        scoring,
         random_state,
         device,
         n_threads,
@@ -234,6 +238,7 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.tol = tol
+        self.scoring = scoring
         self.random_state = random_state
         self.device = device
         self.n_threads = n_threads
@@ -354,6 +359,7 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
             task = self._task_class_for(y).from_targets(
                 y, sample_weight, type(self).__name__, classes=classes
             )
+        valid_score = task.scorer(self.scoring)
         target = task.encode(y, X.dtype)
         sample_weight = task.weigh(y, sample_weight, self._class_weight())
         keep = sample_weight > 0
@@ -394,6 +400,7 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
             if valid_rows is None
             else self._subset(tensors, sample_weight, valid_rows, device),
             callbacks=callbacks,
+            valid_score=valid_score,
             batch_size=batch_size,
             batchnorm=batchnorm,
             hidden_layer_sizes=self._hidden_layer_sizes(),
@@ -491,10 +498,15 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
                 self.gradient_norms_[n_before:], self.dead_units_, self.learning_rate
             )
         if still_improving:
-            monitored = "validation" if plan.valid is not None else "training"
+            if plan.valid is None:
+                monitored = "training loss was still falling"
+            elif self.scoring is None:
+                monitored = "validation loss was still falling"
+            else:
+                monitored = f"validation score ({self.scoring}) was still rising"
             warn(
                 f"{type(self).__name__} reached max_epochs={self.max_epochs} while the "
-                f"{monitored} loss was still falling by more than tol={self.tol} per "
+                f"{monitored} by more than tol={self.tol} per "
                 "epoch. Increase max_epochs, or learning_rate if the loss falls slowly.",
                 ConvergenceWarning,
             )

@@ -137,7 +137,8 @@ class Stopper(Callback):
     Parameters
     ----------
     monitor : str
-        The history key to watch: ``"valid_loss"``, or ``"train_loss"``,
+        The history key to watch: ``"valid_loss"``, ``"valid_score"``
+        (higher is better: its negative is watched), or ``"train_loss"``,
         which stands for the training objective (``train_loss`` plus
         ``train_penalty``, the loss the optimizer minimizes, as
         scikit-learn's MLP watches it).
@@ -164,6 +165,8 @@ class Stopper(Callback):
         """The monitored loss of a history entry."""
         if self.monitor == "train_loss":
             return epoch["train_loss"] + epoch.get("train_penalty", 0.0)
+        if self.monitor == "valid_score":
+            return -epoch["valid_score"]
         return epoch[self.monitor]
 
     def on_epoch_end(self, net, **kwargs):

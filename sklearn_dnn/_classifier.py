@@ -6,7 +6,7 @@ from sklearn.base import ClassifierMixin
 from ._base import BaseDeepEstimator
 from ._docs import fill_doc
 from ._params import Options
-from ._tasks import ClassificationTask, classification_task_class
+from ._tasks import CLASSIFIER_SCORINGS, ClassificationTask, classification_task_class
 
 
 @fill_doc
@@ -54,6 +54,7 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
     _parameter_constraints = {
         **BaseDeepEstimator._parameter_constraints,
         "class_weight": [Options({"balanced"}), dict, list, None],
+        "scoring": [Options(CLASSIFIER_SCORINGS), None],
     }
 
     def __init__(
@@ -82,6 +83,7 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
         validation_fraction=0.1,
         patience=10,
         tol=1e-4,
+        scoring=None,
         random_state=None,
         device="cpu",
         n_threads=None,
@@ -119,6 +121,7 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
             validation_fraction=validation_fraction,
             patience=patience,
             tol=tol,
+            scoring=scoring,
             random_state=random_state,
             device=device,
             n_threads=n_threads,

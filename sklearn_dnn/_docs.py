@@ -107,6 +107,18 @@ patience : int, default={patience}
 tol : float, default={tol}
     Smallest decrease of the monitored loss that counts as improvement.
 
+scoring : str or None, default={scoring}
+    The validation score of early stopping: what ``history_`` records as
+    ``valid_score`` and what the stopper watches (it stops when the score
+    has not risen by ``tol`` for ``patience`` epochs, and restores the
+    epoch with the highest score). None watches the validation loss and
+    records accuracy (subset accuracy for multilabel) or R^2. A classifier
+    takes ``"accuracy"``, ``"balanced_accuracy"``, ``"f1_macro"``,
+    ``"neg_log_loss"`` (and ``"f1_samples"`` for multilabel); a regressor
+    ``"r2"``, ``"neg_mean_squared_error"``, ``"neg_mean_absolute_error"`` (on
+    the target's own scale). Without early stopping there is no validation
+    set, and it has no effect.
+
 random_state : int, RandomState instance or None, default={random_state}
     Seeds the weight initialization, the shuffling, dropout and the
     validation split. The same integer gives the same model, bit for bit

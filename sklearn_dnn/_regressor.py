@@ -4,7 +4,8 @@ from sklearn.base import RegressorMixin
 
 from ._base import BaseDeepEstimator
 from ._docs import fill_doc
-from ._tasks import RegressionTask
+from ._params import Options
+from ._tasks import REGRESSOR_SCORINGS, RegressionTask
 
 
 @fill_doc
@@ -53,6 +54,11 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
 
     _task_class = RegressionTask
 
+    _parameter_constraints = {
+        **BaseDeepEstimator._parameter_constraints,
+        "scoring": [Options(REGRESSOR_SCORINGS), None],
+    }
+
     def __init__(
         self,
         *,
@@ -79,6 +85,7 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         validation_fraction=0.1,
         patience=10,
         tol=1e-4,
+        scoring=None,
         random_state=None,
         device="cpu",
         n_threads=None,
@@ -115,6 +122,7 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
             validation_fraction=validation_fraction,
             patience=patience,
             tol=tol,
+            scoring=scoring,
             random_state=random_state,
             device=device,
             n_threads=n_threads,

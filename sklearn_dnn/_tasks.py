@@ -29,6 +29,10 @@ The interface, implemented by :class:`ClassificationTask`,
 ``stratify(target)``       labels to stratify the validation split by, or None
 ``min_validation_rows``    the smallest validation set that can be scored
 ``valid_score(...)``       the validation score of raw outputs
+``scorer(scoring)``        the validation score named ``scoring`` (None: the
+                           task's own, ``valid_score``), as a function of
+                           encoded targets, raw outputs and weights, higher
+                           is better; a ValueError names the task's scores
 ``fitted_attributes()``    the estimator attributes the task publishes
 ``predict(outputs)``       raw outputs -> ``predict``'s answer
 ``predict_proba(outputs)``  raw outputs -> probabilities (classification
@@ -41,7 +45,15 @@ The interface, implemented by :class:`ClassificationTask`,
 
 import numpy as np
 from scipy.special import expit, log_expit, log_softmax, softmax
-from sklearn.metrics import accuracy_score, r2_score
+from sklearn.metrics import (
+    accuracy_score,
+    balanced_accuracy_score,
+    f1_score,
+    log_loss,
+    mean_absolute_error,
+    mean_squared_error,
+    r2_score,
+)
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import column_or_1d
@@ -65,6 +77,26 @@ def _label_targets(y):
     if y.ndim == 2 and y.shape[1] == 1:
         return column_or_1d(y, warn=True)
     return y
+
+
+# The names ``scoring`` accepts, per estimator (each task's ``scores()``).
+CLASSIFIER_SCORINGS = frozenset(
+    {"accuracy", "balanced_accuracy", "f1_macro", "neg_log_loss", "f1_samples"}
+)
+REGRESSOR_SCORINGS = frozenset({"r2", "neg_mean_squared_error", "neg_mean_absolute_error"})
+
+
+def _scorer(task, scoring):
+    """``task.scores()[scoring]``, or the task's own score for None; a clear error otherwise."""
+    if scoring is None:
+        return task.valid_score
+    scores = task.scores()
+    if scoring not in scores:
+        raise ValueError(
+            f"scoring={scoring!r} is not a score of {type(task).__name__}; choose among "
+            f"{sorted(scores)}, or None for the default."
+        )
+    return scores[scoring]
 
 
 def classification_task_class(y):
@@ -150,6 +182,29 @@ class ClassificationTask:
     @staticmethod
     def valid_score(y_true, outputs, sample_weight):
         return accuracy_score(y_true, outputs.argmax(axis=1), sample_weight=sample_weight)
+
+    def scores(self):
+        """The named validation scores (``scoring``), on class indices and logits."""
+        labels = np.arange(self.n_outputs)
+        return {
+            "accuracy": self.valid_score,
+            "balanced_accuracy": lambda y, out, w: balanced_accuracy_score(
+                y, out.argmax(axis=1), sample_weight=w
+            ),
+            "f1_macro": lambda y, out, w: f1_score(
+                y,
+                out.argmax(axis=1),
+                labels=labels,
+                average="macro",
+                sample_weight=w,
+                zero_division=0,
+            ),
+            "neg_log_loss": lambda y, out, w: (
+                -log_loss(y, softmax(out, axis=1), labels=labels, sample_weight=w)
+            ),
+        }
+
+    scorer = _scorer
 
     def fitted_attributes(self):
         return {"classes_": self.classes}
@@ -239,6 +294,22 @@ class MultilabelTask:
     def valid_score(y_true, outputs, sample_weight):
         predicted = (outputs > 0).astype(np.int64)
         return accuracy_score(y_true.astype(np.int64), predicted, sample_weight=sample_weight)
+
+    def scores(self):
+        """The named validation scores (``scoring``), on indicator targets and logits."""
+
+        def f1(average):
+            return lambda y, out, w: f1_score(
+                y.astype(np.int64),
+                (out > 0).astype(np.int64),
+                average=average,
+                sample_weight=w,
+                zero_division=0,
+            )
+
+        return {"accuracy": self.valid_score, "f1_macro": f1("macro"), "f1_samples": f1("samples")}
+
+    scorer = _scorer
 
     def fitted_attributes(self):
         return {"classes_": self.classes}
@@ -334,6 +405,22 @@ class RegressionTask:
     @staticmethod
     def valid_score(y_true, outputs, sample_weight):
         return r2_score(y_true, outputs, sample_weight=sample_weight)
+
+    def scores(self):
+        """The named validation scores (``scoring``); errors on the target's own scale."""
+
+        def on_target_scale(metric):
+            return lambda y, out, w: (
+                -metric(self.to_target_scale(y), self.to_target_scale(out), sample_weight=w)
+            )
+
+        return {
+            "r2": self.valid_score,
+            "neg_mean_squared_error": on_target_scale(mean_squared_error),
+            "neg_mean_absolute_error": on_target_scale(mean_absolute_error),
+        }
+
+    scorer = _scorer
 
     def fitted_attributes(self):
         return {}

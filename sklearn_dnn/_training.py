@@ -61,6 +61,7 @@ WARM_START_HONOURED = {
     "validation_fraction": "the validation split",
     "patience": "the stopper",
     "tol": "the stopper",
+    "scoring": "the validation score, and what the stopper watches",
     "random_state": "the data order and dropout masks of this fit",
     "device": "where the copy of the network trains",
     "n_threads": "torch's thread count during the fit",
@@ -166,7 +167,7 @@ def build_net(estimator, plan, extra_callbacks=()):
         callbacks.append((RECORDER_NAME, GradientNormRecorder()))
     callbacks += [
         ("divergence", DivergenceGuard(est.learning_rate)),
-        ("recorder", EpochRecorder(plan.task.valid_score, groups)),
+        ("recorder", EpochRecorder(plan.valid_score, groups)),
     ]
     if est.clip_grad_norm is not None:
         callbacks.append(("clip", GradientNormClipping(est.clip_grad_norm)))
@@ -197,7 +198,9 @@ def build_net(estimator, plan, extra_callbacks=()):
     # The user's callbacks come after ours and before the stopper, which
     # ends the fit by raising: every callback sees the end of every epoch.
     callbacks.extend(plan.callbacks)
-    stopper = Stopper(monitor, est.patience, est.tol, restore_best=plan.valid is not None)
+    # With a scoring, early stopping watches the validation score, not the loss.
+    stop_on = "valid_score" if plan.valid is not None and est.scoring is not None else monitor
+    stopper = Stopper(stop_on, est.patience, est.tol, restore_best=plan.valid is not None)
     callbacks.append(("stopper", stopper))
     net = TrainingNet(
         module=MLP,

@@ -144,3 +144,73 @@ def test_multiclass_multioutput_y_is_refused_by_name():
 
 def test_multilabel_tag_is_set():
     assert DeepClassifier().__sklearn_tags__().classifier_tags.multi_label
+
+
+# ----------------------------------------------------------------------
+# scoring: the early-stopping validation score
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_scoring_neg_log_loss_records_minus_the_validation_loss():
+    X, y = classification(n_samples=200)
+    clf = DeepClassifier(early_stopping=True, scoring="neg_log_loss", **FAST).fit(X, y)
+    np.testing.assert_allclose(
+        [e["valid_score"] for e in clf.history_],
+        [-e["valid_loss"] for e in clf.history_],
+        rtol=1e-6,
+    )
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_early_stopping_with_a_scoring_restores_the_best_scoring_epoch():
+    X, y = classification(n_samples=300)
+    params = dict(
+        hidden_layer_sizes=(32,), early_stopping=True, validation_fraction=0.3, patience=5,
+        max_epochs=60, batch_size=20, learning_rate=0.02, random_state=1,
+    )  # fmt: skip
+    clf = DeepClassifier(scoring="accuracy", **params).fit(X, y)
+    scores = [e["valid_score"] for e in clf.history_]
+    best = [i for i, e in enumerate(clf.history_) if e.get("best")]
+    assert best == [int(np.argmax(scores))]
+    by_loss = DeepClassifier(**params).fit(X, y)
+    losses = [e["valid_loss"] for e in by_loss.history_]
+    by_loss_best = [i for i, e in enumerate(by_loss.history_) if e.get("best")]
+    assert by_loss_best == [int(np.argmin(losses))]
+    assert by_loss_best != best  # here the two rules pick different epochs
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_regressor_scoring_is_on_the_targets_scale():
+    from sklearn_dnn import DeepRegressor
+
+    from ._data import regression
+
+    X, y = regression(n_samples=200)
+    y = 10 * y
+    reg = DeepRegressor(early_stopping=True, scoring="neg_mean_squared_error", **FAST).fit(X, y)
+    scale = reg._task.scale[0]
+    np.testing.assert_allclose(
+        [e["valid_score"] for e in reg.history_],
+        [-e["valid_loss"] * scale**2 for e in reg.history_],
+        rtol=1e-6,
+    )
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda: DeepClassifier(scoring="r2"), r"'scoring' parameter of DeepClassifier"),
+        (lambda: DeepClassifier(scoring="f1_macr"), r"Did you mean scoring='f1_macro'\?"),
+        (lambda: DeepClassifier(scoring="f1_samples"), r"f1_samples.*ClassificationTask"),
+    ],
+)
+def test_scorings_are_checked_per_estimator_and_task(make, message):
+    X, y = classification(n_samples=60)
+    with pytest.raises(ValueError, match=message):
+        make().fit(X, y)
+
+
+def test_multilabel_scoring_f1_samples():
+    X, Y = multilabel(n_samples=100)
+    clf = DeepClassifier(early_stopping=True, scoring="f1_samples", **FAST).fit(X, Y)
+    assert all(0.0 <= e["valid_score"] <= 1.0 for e in clf.history_)
