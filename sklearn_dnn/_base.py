@@ -57,6 +57,9 @@ SPARSE_FORMATS = ("csr", "csc")
 
 # The smallest validation set early stopping accepts (as scikit-learn's MLP).
 MIN_VALIDATION_ROWS = 2
+# early_stopping="auto" holds out a validation set from this many rows on;
+# below it every row is kept for training.
+AUTO_EARLY_STOPPING_ROWS = 100
 
 
 def resolve_device(device):
@@ -149,7 +152,7 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
         "clip_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
         "batch_size": [Options({"auto"}), Interval(Integral, 1, None, closed="left")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "early_stopping": ["boolean"],
+        "early_stopping": ["boolean", Options({"auto"})],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "patience": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
@@ -432,9 +435,14 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
         classes and every class has the rows that needs; otherwise it is a
         plain random split.
         """
-        if not self.early_stopping or incremental:
+        if incremental:
             return None, None
         n = len(target)
+        if self.early_stopping == "auto":
+            if n < AUTO_EARLY_STOPPING_ROWS:
+                return None, None
+        elif not self.early_stopping:
+            return None, None
         n_valid = math.ceil(self.validation_fraction * n)
         if n_valid < MIN_VALIDATION_ROWS or n - n_valid < 1:
             raise ValueError(

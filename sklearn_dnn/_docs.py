@@ -87,8 +87,10 @@ max_epochs : int, default={max_epochs}
     Largest number of passes over the training data in one call to
     ``fit``.
 
-early_stopping : bool, default={early_stopping}
-    Hold out ``validation_fraction`` of the rows (stratified for a
+early_stopping : bool or "auto", default={early_stopping}
+    ``"auto"`` is True from 100 training rows on (below, every row is
+    kept for training), False otherwise. True: hold out
+    ``validation_fraction`` of the rows (stratified for a
     classifier when every class has at least 2 rows, else a plain random
     split), stop when the validation loss has not improved by ``tol``
     for ``patience`` epochs and restore the best weights (that epoch is

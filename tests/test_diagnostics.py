@@ -356,7 +356,9 @@ def test_range_test_plot_clips_the_explosion_off_its_y_axis():
 
 def test_plot_history_without_penalty_or_early_stopping_draws_the_train_loss_only():
     X, y = classification(n_samples=100)
-    clf = DeepClassifier(hidden_layer_sizes=(8,), l2=0.0, max_epochs=3, random_state=0)
+    clf = DeepClassifier(
+        hidden_layer_sizes=(8,), l2=0.0, max_epochs=3, early_stopping=False, random_state=0
+    )
     fit_quietly(clf, X, y)
     labels = [line.get_label() for line in clf.plot_history().get_lines()]
     assert labels == ["train loss"]

@@ -150,7 +150,13 @@ def test_history_train_loss_is_the_data_loss_and_the_penalty_its_own_column(l1, 
     X, y = classification(n_samples=100)
     # A rate too small to move the weights: the epoch's losses are those of the fitted model.
     clf = DeepClassifier(
-        hidden_layer_sizes=(8,), learning_rate=1e-12, l1=l1, l2=l2, max_epochs=1, random_state=0
+        hidden_layer_sizes=(8,),
+        learning_rate=1e-12,
+        l1=l1,
+        l2=l2,
+        max_epochs=1,
+        early_stopping=False,  # the epoch's loss is over every row
+        random_state=0,
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)

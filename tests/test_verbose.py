@@ -64,7 +64,7 @@ def test_warm_start_counts_this_fits_epochs(capsys):
 def test_verbose_two_adds_a_progress_bar_per_batch(capsys):
     pytest.importorskip("tqdm")
     X, y = classification(n_samples=100)
-    clf = DeepClassifier(verbose=2, batch_size=20, **FAST).fit(X, y)
+    clf = DeepClassifier(verbose=2, batch_size=20, early_stopping=False, **FAST).fit(X, y)
     bars = [cb for _, cb in clf.net_.callbacks_ if isinstance(cb, ProgressBar)]
     assert len(bars) == 1 and bars[0].batches_per_epoch == 5
     assert "0/5" in capsys.readouterr().err  # a bar of 5 batches, on stderr
