@@ -3,9 +3,10 @@
 from ._activations import ACTIVATIONS
 from ._classifier import DeepClassifier
 from ._initializers import INITIALIZERS
-from ._lr_finder import LearningRateFinder
+from ._lr_finder import LearningRateFinder, RangeTestResult
 from ._module import MLP
 from ._optimizers import OPTIMIZERS
+from ._pipeline import find_learning_rate, predict_uncertainty
 from ._pretrained import PretrainedLayers
 from ._regressor import DeepRegressor
 from ._schedules import SCHEDULES
@@ -19,6 +20,7 @@ __all__ = [
     "INITIALIZERS",
     "MLP",
     "LearningRateFinder",
+    "RangeTestResult",
     "PretrainedLayers",
     "ClassificationUncertainty",
     "RegressionUncertainty",
@@ -29,4 +31,6 @@ __all__ = [
     "DivergenceWarning",
     "GradientHealthWarning",
     "TrainingDivergedError",
+    "find_learning_rate",
+    "predict_uncertainty",
 ]

@@ -29,14 +29,15 @@ from ._diagnostics import check_gradient_health, dead_unit_fractions, gradient_n
 from ._groups import ParameterGroups
 from ._initializers import INITIALIZERS
 from ._inspection import InspectionMixin
-from ._net import TensorData, as_tensor
+from ._net import TensorData, as_tensor, input_rows, rows_at_once
 from ._optimizers import OPTIMIZERS
 from ._params import Interval, Options, validate_params
 from ._pretrained import PretrainedLayers, TransferMixin
 from ._schedules import SCHEDULES
 from ._seeding import draw_seed, make_generator
+from ._tasks import CLASSIFIER_SCORINGS, REGRESSOR_SCORINGS
 from ._threads import torch_threads
-from ._training import WARM_START_FIXED, check_warm_start, train
+from ._training import WARM_START_FIXED, check_warm_start, copy_user_callbacks, train
 from ._uncertainty import UncertaintyMixin, check_finite_outputs
 from .exceptions import InvalidParameterError
 
@@ -49,6 +50,10 @@ PREDICT_CHUNK_ROWS = 4096
 # The network computes in X's floating type when it is float32 (faster)
 # and in float64 otherwise, as scikit-learn's MLP does.
 FLOAT_DTYPES = (np.float64, np.float32)
+
+# Sparse inputs stay sparse (CSR, for fast row slicing) and are densified
+# one mini-batch, or one prediction chunk, at a time.
+SPARSE_FORMATS = ("csr", "csc")
 
 # The smallest validation set early stopping accepts (as scikit-learn's MLP).
 MIN_VALIDATION_ROWS = 2
@@ -104,6 +109,8 @@ class FitPlan:
     feature_names_in: object
     train: TensorData
     valid: TensorData | None
+    valid_score: object  # score(y_true, outputs, sample_weight), higher is better
+    callbacks: list  # fresh copies of the user's callbacks
     batch_size: int
     batchnorm: bool
     hidden_layer_sizes: tuple
@@ -113,6 +120,8 @@ class FitPlan:
     generator: torch.Generator
     device: str
     torch_dtype: torch.dtype
+    max_epochs: int
+    incremental: bool  # partial_fit: one pass, no schedule, no validation split
 
 
 class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEstimator):
@@ -147,6 +156,7 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "patience": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
+        "scoring": [Options(CLASSIFIER_SCORINGS | REGRESSOR_SCORINGS), None],
         "random_state": ["random_state"],
         "device": [Options({"cpu", "cuda", "auto"})],
         "n_threads": [Interval(Integral, 1, None, closed="left"), None],
@@ -157,10 +167,17 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
         "n_frozen": [Interval(Integral, 0, None, closed="left"), None],
         "unfreeze_after": [Interval(Integral, 1, None, closed="left"), None],
         "unfrozen_lr_factor": [Interval(Real, 0, None, closed="neither")],
+        "callbacks": [list, tuple, None],
     }
 
-    # The task class (see ``_tasks.py``): set by each estimator.
+    # The task class (see ``_tasks.py``): set by each estimator; its
+    # ``target_validation`` and ``clean_targets`` read y before the task
+    # of the fit is picked by ``_task_class_for``.
     _task_class = None
+
+    def _task_class_for(self, y):
+        """The task class for the validated targets ``y`` of a new fit."""
+        return self._task_class
 
     def __init__(
         self,
@@ -188,6 +205,7 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
         validation_fraction,
         patience,
         tol,
+        scoring,
         random_state,
         device,
         n_threads,
@@ -198,6 +216,7 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
         n_frozen,
         unfreeze_after,
         unfrozen_lr_factor,
+        callbacks,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -222,6 +241,7 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.tol = tol
+        self.scoring = scoring
         self.random_state = random_state
         self.device = device
         self.n_threads = n_threads
@@ -232,6 +252,7 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
         self.n_frozen = n_frozen
         self.unfreeze_after = unfreeze_after
         self.unfrozen_lr_factor = unfrozen_lr_factor
+        self.callbacks = callbacks
 
     # ------------------------------------------------------------------
     # hyperparameters
@@ -253,6 +274,10 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
     def _hidden_layer_sizes(self):
         return tuple(int(s) for s in np.atleast_1d(self.hidden_layer_sizes))
 
+    def _class_weight(self):
+        """The class weights the task multiplies into the rows' weights (a classifier's)."""
+        return None
+
     def _n_frozen(self):
         if self.pretrained is None:
             return 0
@@ -270,8 +295,9 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data. A scipy sparse matrix stays sparse and is
+            densified one mini-batch at a time.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Target values.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -285,8 +311,8 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
         """
         return self._fit(X, y, sample_weight)
 
-    def _fit(self, X, y, sample_weight, extra_callbacks=()):
-        plan = self._prepare(X, y, sample_weight)
+    def _fit(self, X, y, sample_weight, extra_callbacks=(), incremental=False, classes=None):
+        plan = self._prepare(X, y, sample_weight, incremental, classes)
         net, still_improving = train(self, plan, extra_callbacks)
         n_before = len(self.net_.history) if plan.continuing else 0
         self._commit(plan, net)
@@ -295,22 +321,37 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
 
     def _validate_training_data(self, X, y, continuing):
         """Validated X and y, and the feature count and names they bring (self unchanged)."""
-        kwargs = dict(dtype=FLOAT_DTYPES, **self._task_class.target_validation)
+        kwargs = dict(
+            dtype=FLOAT_DTYPES, accept_sparse=SPARSE_FORMATS, **self._task_class.target_validation
+        )
         if continuing:
             X, y = validate_data(self, X, y, reset=False, **kwargs)
+            y = self._task_class.clean_targets(y)
             return X, y, self.n_features_in_, getattr(self, "feature_names_in_", None)
         probe = copy.copy(self)  # validate_data records the features on the estimator
         X, y = validate_data(probe, X, y, reset=True, **kwargs)
+        y = self._task_class.clean_targets(y)
         return X, y, probe.n_features_in_, getattr(probe, "feature_names_in_", None)
 
-    def _prepare(self, X, y, sample_weight):
-        """Check and prepare everything a fit needs; change nothing on ``self``."""
+    def _partial_fit(self, X, y, sample_weight, classes=None):
+        """One pass over the rows of ``X``, continuing the fitted network if there is one."""
+        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
+
+    def _prepare(self, X, y, sample_weight, incremental=False, classes=None):
+        """Check and prepare everything a fit needs; change nothing on ``self``.
+
+        ``incremental`` (``partial_fit``): continue the fitted network, if
+        any, whatever ``warm_start`` says, for one pass over the rows,
+        without a validation split or a schedule; ``classes`` are the
+        classifier's labels on a first call.
+        """
         self._check_params()
-        continuing = self.warm_start and hasattr(self, "net_")
+        callbacks = copy_user_callbacks(self.callbacks)
+        continuing = (self.warm_start or incremental) and hasattr(self, "net_")
         if continuing:
             check_warm_start(self, self._fitted_architecture)
         X, y, n_features_in, feature_names_in = self._validate_training_data(X, y, continuing)
-        sample_weight = check_sample_weight(sample_weight, len(X))
+        sample_weight = check_sample_weight(sample_weight, X.shape[0])
         if continuing:
             X = X.astype(self._numpy_dtype(), copy=False)
         if self.pretrained is not None:
@@ -318,8 +359,12 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
         if continuing:
             task = self._task.continued_with(y)
         else:
-            task = self._task_class.from_targets(y, sample_weight, type(self).__name__)
+            task = self._task_class_for(y).from_targets(
+                y, sample_weight, type(self).__name__, classes=classes
+            )
+        valid_score = task.scorer(self.scoring)
         target = task.encode(y, X.dtype)
+        sample_weight = task.weigh(y, sample_weight, self._class_weight())
         keep = sample_weight > 0
         if not keep.all():  # rows of weight zero are left out, as if removed
             X, target, sample_weight = X[keep], target[keep], sample_weight[keep]
@@ -330,7 +375,7 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
         rng = check_random_state(self.random_state)
         init_seed, train_seed = draw_seed(rng), draw_seed(rng)
         device = resolve_device(self.device)
-        train_rows, valid_rows = self._split_rows(target, task, rng)
+        train_rows, valid_rows = self._split_rows(target, task, rng, incremental)
         n_train = len(target) if train_rows is None else len(train_rows)
         batch_size = self._batch_size(n_train)
         batchnorm = self.pretrained.has_batchnorm if self.pretrained else self.batchnorm
@@ -342,7 +387,7 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
                 "batchnorm=False."
             )
         tensors = (
-            as_tensor(X, device),
+            input_rows(X, device),
             as_tensor(target, device),
             as_tensor(sample_weight.astype(X.dtype), device),
         )
@@ -357,6 +402,8 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
             valid=None
             if valid_rows is None
             else self._subset(tensors, sample_weight, valid_rows, device),
+            callbacks=callbacks,
+            valid_score=valid_score,
             batch_size=batch_size,
             batchnorm=batchnorm,
             hidden_layer_sizes=self._hidden_layer_sizes(),
@@ -366,6 +413,8 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
             generator=make_generator(train_seed, device),
             device=device,
             torch_dtype=torch.float32 if X.dtype == np.float32 else torch.float64,
+            max_epochs=1 if incremental else self.max_epochs,
+            incremental=incremental,
         )
 
     @staticmethod
@@ -378,13 +427,16 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
         equal = np.all(sample_weight[rows] == sample_weight[rows[0]])
         return TensorData(X, target, None if equal else weight, as_tensor(rows, device))
 
-    def _split_rows(self, target, task, rng):
-        """Indices of the training and the validation rows; (None, None) without early stopping.
+    def _split_rows(self, target, task, rng, incremental=False):
+        """Indices of the training and the validation rows; (None, None) without early
+        stopping, and in ``partial_fit`` (``incremental``).
 
         The validation set is stratified by class when the task has
         classes and every class has the rows that needs; otherwise it is a
         plain random split.
         """
+        if incremental:
+            return None, None
         n = len(target)
         if self.early_stopping == "auto":
             if n < AUTO_EARLY_STOPPING_ROWS:
@@ -454,25 +506,35 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
                 self.gradient_norms_[n_before:], self.dead_units_, self.learning_rate
             )
         if still_improving:
-            monitored = "validation" if plan.valid is not None else "training"
+            if plan.valid is None:
+                monitored = "training loss was still falling"
+            elif self.scoring is None:
+                monitored = "validation loss was still falling"
+            else:
+                monitored = f"validation score ({self.scoring}) was still rising"
             warn(
                 f"{type(self).__name__} reached max_epochs={self.max_epochs} while the "
-                f"{monitored} loss was still falling by more than tol={self.tol} per "
+                f"{monitored} by more than tol={self.tol} per "
                 "epoch. Increase max_epochs, or learning_rate if the loss falls slowly.",
                 ConvergenceWarning,
             )
 
     # ------------------------------------------------------------------
     # prediction
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True  # densified batch by batch, never as a whole
+        return tags
+
     def _numpy_dtype(self):
         return np.float32 if self.module_.output.weight.dtype == torch.float32 else np.float64
 
     def _input_tensor(self, X):
         """Validate ``X`` for prediction and move it to the module's device and type."""
         check_is_fitted(self, "net_")
-        X = validate_data(self, X, reset=False, dtype=FLOAT_DTYPES)
+        X = validate_data(self, X, reset=False, dtype=FLOAT_DTYPES, accept_sparse=SPARSE_FORMATS)
         weight = self.module_.output.weight
-        return as_tensor(X.astype(self._numpy_dtype(), copy=False), weight.device)
+        return input_rows(X.astype(self._numpy_dtype(), copy=False), weight.device)
 
     def _forward(self, X, finish=None):
         """Network outputs for ``X`` as a float64 array, computed chunk by chunk.
@@ -489,8 +551,9 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
             module.eval()
         out = None
         with torch.inference_mode(), torch_threads(self.n_threads):
-            for start in range(0, len(X), PREDICT_CHUNK_ROWS):
-                chunk = module(X[start : start + PREDICT_CHUNK_ROWS]).cpu().numpy()
+            step = rows_at_once(X, PREDICT_CHUNK_ROWS)  # fewer for a wide sparse X
+            for start in range(0, len(X), step):
+                chunk = module(X[start : start + step]).cpu().numpy()
                 chunk = chunk.astype(np.float64)
                 check_finite_outputs(chunk)
                 if finish is not None:

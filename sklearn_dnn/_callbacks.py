@@ -2,9 +2,10 @@
 
 import copy
 import math
+import sys
 
 import torch
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, PrintLog
 
 from .exceptions import TrainingDivergedError
 
@@ -55,7 +56,11 @@ class DivergenceGuard(Callback):
 
 
 class EpochRecorder(Callback):
-    """Record the learning rate and the validation score of every epoch.
+    """Record the learning rate, the penalty and the validation score of every epoch.
+
+    ``train_penalty`` is the mean over the epoch's batches (weighted by
+    their rows, as skorch averages ``train_loss``) of the l1/l2 penalty
+    each training step added to its data loss.
 
     Parameters
     ----------
@@ -78,6 +83,11 @@ class EpochRecorder(Callback):
 
     def on_epoch_end(self, net, dataset_valid=None, **kwargs):
         net.history.record("lr", self.groups.head_lr(net.optimizer_))
+        batches = [b for b in net.history[-1]["batches"] if "train_penalty" in b]
+        if batches:
+            rows = sum(b["train_batch_size"] for b in batches)
+            total = sum(b["train_penalty"] * b["train_batch_size"] for b in batches)
+            net.history.record("train_penalty", total / rows)
         if dataset_valid is None:
             return
         outputs = torch.cat(self._outputs).cpu().numpy()
@@ -127,7 +137,11 @@ class Stopper(Callback):
     Parameters
     ----------
     monitor : str
-        The history key to watch (``"train_loss"`` or ``"valid_loss"``).
+        The history key to watch: ``"valid_loss"``, ``"valid_score"``
+        (higher is better: its negative is watched), or ``"train_loss"``,
+        which stands for the training objective (``train_loss`` plus
+        ``train_penalty``, the loss the optimizer minimizes, as
+        scikit-learn's MLP watches it).
     patience : int
     tol : float
     restore_best : bool
@@ -147,8 +161,16 @@ class Stopper(Callback):
         self.losses_ = []
         self.stopped_ = False
 
+    def monitored(self, epoch):
+        """The monitored loss of a history entry."""
+        if self.monitor == "train_loss":
+            return epoch["train_loss"] + epoch.get("train_penalty", 0.0)
+        if self.monitor == "valid_score":
+            return -epoch["valid_score"]
+        return epoch[self.monitor]
+
     def on_epoch_end(self, net, **kwargs):
-        loss = net.history[-1, self.monitor]
+        loss = self.monitored(net.history[-1])
         self.losses_.append(loss)
         self.n_stale_ = self.n_stale_ + 1 if loss > self.best_loss_ - self.tol else 0
         if loss < self.best_loss_:
@@ -175,3 +197,67 @@ class Stopper(Callback):
         if self.stopped_ or len(window) < 2:
             return False
         return (window[0] - window[-1]) / (len(window) - 1) > self.tol
+
+
+def _duration(seconds):
+    """``"4.2s"``, ``"42s"``, ``"3m07s"`` or ``"1h05m"``."""
+    if seconds < 9.95:
+        return f"{seconds:.1f}s"
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
+class EpochLog(PrintLog):
+    """skorch's epoch table, with the epoch as ``k/N`` and the time left.
+
+    ``epoch`` shows this fit's epoch out of its ``max_epochs``; ``left``
+    estimates the time the remaining epochs take at the mean duration so
+    far (an upper bound: early stopping may end the fit sooner). skorch
+    colours the best values with ANSI codes; they are left out when the
+    output is not a terminal (a file, a pipe, a notebook's log), where
+    they would show as garbage.
+
+    Parameters
+    ----------
+    colour : bool or None, default=None
+        None colours when ``sys.stdout`` is a terminal.
+    """
+
+    def __init__(self, keys_ignored=None, sink=print, colour=None):
+        super().__init__(keys_ignored=keys_ignored, sink=sink)
+        self.colour = colour
+
+    def on_train_begin(self, net, **kwargs):
+        self.start_ = len(net.history)  # epochs loaded or continued from are not this fit's
+
+    def _use_colour(self):
+        if self.colour is not None:
+            return self.colour
+        return self.sink is print and hasattr(sys.stdout, "isatty") and sys.stdout.isatty()
+
+    def format_row(self, row, key, color):
+        if not self._use_colour():
+            row = {k: v for k, v in row.items() if not k.endswith("_best")}
+        return super().format_row(row, key, color)
+
+    def on_epoch_end(self, net, **kwargs):
+        if not net.verbose and self.sink is print:
+            return
+        history = net.history[getattr(self, "start_", 0) :]
+        done = len(history)
+        row = dict(net.history[-1])
+        row["epoch"] = f"{done}/{net.max_epochs}"
+        mean = sum(epoch.get("dur", 0.0) for epoch in history) / done
+        row["left"] = _duration(mean * max(net.max_epochs - done, 0))
+        lines = self.table(row).split("\n")
+        if self.first_iteration_:
+            self.sink(lines[0])
+            self.sink(lines[1])
+            self.first_iteration_ = False
+        self.sink(lines[-1])
+        if self.sink is print:
+            sys.stdout.flush()

@@ -1,13 +1,12 @@
 """DeepClassifier."""
 
-from functools import partial
-
-from scipy.special import log_softmax, softmax
+import numpy as np
 from sklearn.base import ClassifierMixin
 
 from ._base import BaseDeepEstimator
 from ._docs import fill_doc
-from ._tasks import ClassificationTask
+from ._params import Options
+from ._tasks import CLASSIFIER_SCORINGS, ClassificationTask, classification_task_class
 
 
 @fill_doc
@@ -16,7 +15,10 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
 
     The network ends in one output per class and is trained with the
     (sample-weighted) cross-entropy loss. Labels may be of any type
-    (strings too); binary and multiclass problems are supported.
+    (strings too); binary and multiclass problems are supported. A 2-D
+    indicator ``y`` of 0s and 1s is a multilabel problem: one sigmoid
+    output per label, the binary cross-entropy loss, and ``predict``
+    returns the indicator matrix, as scikit-learn's MLP does.
 
     Parameters
     ----------
@@ -25,7 +27,7 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
-        The class labels.
+        The class labels (``arange(n_labels)`` for a multilabel ``y``).
     {attributes}
 
     Notes
@@ -59,6 +61,12 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
 
     _task_class = ClassificationTask
 
+    _parameter_constraints = {
+        **BaseDeepEstimator._parameter_constraints,
+        "class_weight": [Options({"balanced"}), dict, list, None],
+        "scoring": [Options(CLASSIFIER_SCORINGS), None],
+    }
+
     def __init__(
         self,
         *,
@@ -85,6 +93,7 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
         validation_fraction=0.1,
         patience=10,
         tol=1e-4,
+        scoring=None,
         random_state=None,
         device="cpu",
         n_threads=None,
@@ -95,6 +104,8 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
         n_frozen=None,
         unfreeze_after=None,
         unfrozen_lr_factor=0.1,
+        callbacks=None,
+        class_weight=None,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -120,6 +131,7 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
             validation_fraction=validation_fraction,
             patience=patience,
             tol=tol,
+            scoring=scoring,
             random_state=random_state,
             device=device,
             n_threads=n_threads,
@@ -130,7 +142,84 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
             n_frozen=n_frozen,
             unfreeze_after=unfreeze_after,
             unfrozen_lr_factor=unfrozen_lr_factor,
+            callbacks=callbacks,
         )
+        self.class_weight = class_weight
+
+    def _class_weight(self):
+        return self.class_weight
+
+    def _task_class_for(self, y):
+        return classification_task_class(y)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Train on ``X`` and ``y`` for one pass, continuing from the current weights.
+
+        Each call is one epoch over the given rows (in mini-batches of
+        ``batch_size``, shuffled), from the weights and the optimizer state
+        the previous call (or ``fit``) left, whatever ``warm_start`` says:
+        the way to train on data that does not fit in memory, chunk by
+        chunk. There is no early stopping and no schedule inside
+        ``partial_fit`` (the rate stays ``learning_rate``); every other
+        hyperparameter applies to each call, as for a warm start, and
+        ``history_`` gets one entry per call. Like ``fit``, a call is
+        all-or-nothing.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Labels, or a multilabel indicator matrix.
+        classes : array-like of shape (n_classes,), default=None
+            Every class of the problem (``range(n_labels)`` for multilabel
+            ``y``). Required on the first call, since one chunk may not
+            hold them all; optional later, when it must match
+            ``classes_``.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : object
+
+        Raises
+        ------
+        ValueError
+            On a first call without ``classes``, a later one with other
+            ``classes``, or with ``class_weight="balanced"`` (the class
+            frequencies of a chunk are not those of the data: compute
+            ``sklearn.utils.class_weight.compute_class_weight`` on the
+            whole ``y`` and pass the dict).
+        """
+        first = not hasattr(self, "net_")
+        if first and classes is None:
+            raise ValueError(
+                "classes must be passed on the first call to partial_fit: every class "
+                "of the problem, since the first chunk may not hold them all (for "
+                "example classes=np.unique(y_all))."
+            )
+        if (
+            not first
+            and classes is not None
+            and not np.array_equal(np.unique(classes), self.classes_)
+        ):
+            raise ValueError(
+                f"classes={np.unique(classes).tolist()} is not the same as on the first "
+                f"call to partial_fit, {self.classes_.tolist()}."
+            )
+        if isinstance(self.class_weight, str) and self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight='balanced' is not supported by partial_fit: the class "
+                "frequencies of one chunk are not those of the data. Compute them once, "
+                "weights = compute_class_weight('balanced', classes=classes, y=y_all) "
+                "(sklearn.utils.class_weight), and pass class_weight=dict(zip(classes, "
+                "weights))."
+            )
+        return self._partial_fit(X, y, sample_weight, classes)
 
     def predict_proba(self, X):
         """Class probabilities of every row of ``X``.
@@ -142,9 +231,11 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
-            Columns follow ``classes_``; each row sums to 1.
+            Columns follow ``classes_``; each row sums to 1. For a
+            multilabel model, shape (n_samples, n_labels): each label's
+            probability, independently.
         """
-        return self._forward(X, finish=partial(softmax, axis=1))
+        return self._forward(X, finish=lambda outputs: self._task.predict_proba(outputs))
 
     def predict_log_proba(self, X):
         """Logarithm of the class probabilities of every row of ``X``.
@@ -156,8 +247,9 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
         Returns
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
+            (n_samples, n_labels) for a multilabel model.
         """
-        return self._forward(X, finish=partial(log_softmax, axis=1))
+        return self._forward(X, finish=lambda outputs: self._task.predict_log_proba(outputs))
 
     def predict(self, X):
         """Most probable class of every row of ``X``.
@@ -169,5 +261,7 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
         Returns
         -------
         y_pred : ndarray of shape (n_samples,)
+            The indicator matrix, of shape (n_samples, n_labels), for a
+            multilabel model.
         """
         return self._forward(X, finish=lambda outputs: self._task.predict(outputs))

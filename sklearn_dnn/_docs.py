@@ -109,6 +109,18 @@ patience : int, default={patience}
 tol : float, default={tol}
     Smallest decrease of the monitored loss that counts as improvement.
 
+scoring : str or None, default={scoring}
+    The validation score of early stopping: what ``history_`` records as
+    ``valid_score`` and what the stopper watches (it stops when the score
+    has not risen by ``tol`` for ``patience`` epochs, and restores the
+    epoch with the highest score). None watches the validation loss and
+    records accuracy (subset accuracy for multilabel) or R^2. A classifier
+    takes ``"accuracy"``, ``"balanced_accuracy"``, ``"f1_macro"``,
+    ``"neg_log_loss"`` (and ``"f1_samples"`` for multilabel); a regressor
+    ``"r2"``, ``"neg_mean_squared_error"``, ``"neg_mean_absolute_error"`` (on
+    the target's own scale). Without early stopping there is no validation
+    set, and it has no effect.
+
 random_state : int, RandomState instance or None, default={random_state}
     Seeds the weight initialization, the shuffling, dropout and the
     validation split. The same integer gives the same model, bit for bit
@@ -128,7 +140,13 @@ n_threads : int or None, default={n_threads}
     fastest.
 
 verbose : int, default={verbose}
-    0 prints nothing; 1 prints a line per epoch.
+    0 prints nothing; 1 prints a line per epoch: the epoch as ``k/N`` (of
+    this fit's ``max_epochs``), ``left``, the time the remaining epochs
+    would take at the mean pace so far (early stopping may end sooner),
+    and the losses. Best values are coloured on a terminal only, never in
+    a file or a pipe. 2 adds a progress bar per epoch over the mini-batches
+    (``skorch.callbacks.ProgressBar``, on stderr) when ``tqdm`` is
+    installed.
 
 warm_start : bool, default={warm_start}
     When True, a second call to ``fit`` continues from the current
@@ -169,6 +187,29 @@ unfreeze_after : int or None, default={unfreeze_after}
 unfrozen_lr_factor : float, default={unfrozen_lr_factor}
     Released layers train at ``learning_rate * unfrozen_lr_factor``, so
     the reused features are fine-tuned, not overwritten.
+
+callbacks : list or None, default={callbacks}
+    skorch callbacks (``skorch.callbacks.Callback`` instances, or
+    ``(name, callback)`` pairs) added to the training net after sklearn-dnn's
+    own, before the one that stops training, so each sees every epoch's
+    end. Every fit trains with deep copies, so ``clone`` and searches stay
+    safe and the objects given here are never changed. The net is a
+    ``skorch.NeuralNet`` whose module returns raw outputs (logits, or the
+    standardized target of a regressor); the datasets it passes to
+    callbacks give their rows as tensors, ``dataset.inputs()`` and
+    ``dataset.targets()`` (class indices, or the encoded targets). For example
+    ``skorch.callbacks.Checkpoint`` saves the network to disk and
+    ``skorch.callbacks.LoadInitState`` resumes from it (see
+    ``examples/checkpoint_resume.py``).
+
+class_weight : dict, list of dict, "balanced" or None, default={class_weight}
+    Weights of the classes in the loss, multiplied into ``sample_weight``
+    as scikit-learn does (``sklearn.utils.class_weight.compute_sample_weight``):
+    ``{{label: weight}}``; ``"balanced"``, ``n_samples / (n_classes *
+    np.bincount(y))`` computed on the ``y`` of each ``fit``; or None, every
+    class weighs 1. For multilabel ``y``, ``"balanced"`` or one dict per
+    label (``{{0: w0, 1: w1}}``). ``partial_fit`` refuses ``"balanced"``: the
+    class frequencies of one chunk are not those of the data.
 """
 
 _ATTRIBUTES = """\
@@ -179,10 +220,14 @@ net_ : skorch.NeuralNet
     The skorch net that trained ``module_``.
 
 history_ : list of dict
-    One dict per epoch with ``epoch``, ``train_loss``, ``lr`` (the
-    learning rate at the end of the epoch) and ``dur`` (seconds); with
-    early stopping also ``valid_loss`` and ``valid_score`` (accuracy or
-    R^2 on the held-out rows).
+    One dict per epoch with ``epoch``, ``train_loss`` (the data loss,
+    comparable with ``valid_loss``), ``train_penalty`` (the mean ``l1`` and
+    ``l2`` penalty the optimizer added to it), ``lr`` (the learning rate
+    at the end of the epoch) and ``dur`` (seconds); with early stopping
+    also ``valid_loss`` and ``valid_score`` (accuracy, subset accuracy
+    for multilabel, or R^2 on the held-out rows), and ``best=True`` on the
+    epoch whose weights were restored. Without early stopping, training
+    stops on ``train_loss + train_penalty``, the objective.
 
 n_iter_ : int
     Number of epochs trained (``len(history_)``).
@@ -218,14 +263,18 @@ def fill_doc(cls):
     """Fill ``{parameters}`` and ``{attributes}`` in a class docstring.
 
     The default of every parameter is read from the class's ``__init__``,
-    so the two estimators share one text and each shows its own defaults.
+    so the two estimators share one text and each shows its own defaults
+    (and only the entries of its own parameters).
     """
     defaults = {
         name: repr(param.default).replace("'", '"')
         for name, param in inspect.signature(cls.__init__).parameters.items()
         if name != "self"
     }
-    parameters = _PARAMETERS.format(**defaults)
+    # Each parameter's entry is a paragraph starting with its name; an
+    # estimator's docstring gets the entries of its own parameters only.
+    entries = [e for e in _PARAMETERS.split("\n\n") if e.split(" :", 1)[0] in defaults]
+    parameters = "\n\n".join(entries).format(**defaults).rstrip("\n") + "\n"
     cls.__doc__ = cls.__doc__.replace("{parameters}", _indent(parameters, 4)).replace(
         "{attributes}", _indent(_ATTRIBUTES, 4)
     )

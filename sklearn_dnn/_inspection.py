@@ -36,7 +36,7 @@ class InspectionMixin:
 
         Returns
         -------
-        result : LearningRateFinder
+        result : RangeTestResult
             ``lrs`` and ``losses`` per mini-batch, ``suggestion`` (a tenth
             of the rate at the lowest smoothed loss) and ``plot()``.
 

@@ -23,9 +23,17 @@ from .exceptions import TrainingDivergedError
 SMOOTHING = 0.9
 
 
+# The range-test plot shows losses up to this many times the lowest
+# smoothed loss (or the first smoothed loss, if higher): past it the loss
+# has exploded, and drawing it would squash the useful part of the curve.
+PLOT_TOP_FACTOR = 3.0
+
+
 @dataclass(frozen=True)
-class LearningRateFinder:
-    """What :meth:`DeepClassifier.find_learning_rate` returns.
+class RangeTestResult:
+    """What :meth:`DeepClassifier.find_learning_rate` returns: the range test's curve.
+
+    (Called ``LearningRateFinder`` before; that name remains an alias.)
 
     Attributes
     ----------
@@ -33,7 +41,8 @@ class LearningRateFinder:
         The learning rate of each mini-batch, strictly increasing;
         ``n_run <= n_steps`` (the test stops once the loss explodes).
     losses : ndarray of shape (n_run,)
-        The training loss of each mini-batch (penalties included).
+        The training loss of each mini-batch (the data loss, without the
+        l1/l2 penalty, as in ``history_``).
     suggestion : float
         A learning rate to train with: a tenth of the rate at which the
         smoothed loss was lowest, the largest rate that is still safely
@@ -49,8 +58,31 @@ class LearningRateFinder:
         """The losses after bias-corrected exponential smoothing (``SMOOTHING``)."""
         return smooth(self.losses)
 
+    def __repr__(self):
+        return (
+            f"{type(self).__name__}(suggestion={self.suggestion:.3g}, "
+            f"n_steps={len(self.lrs)}, lrs=[{self.lrs[0]:.3g} .. {self.lrs[-1]:.3g}])"
+        )
+
+    def plot_limits(self):
+        """The (bottom, top) of the plot's y-axis: the useful range of the losses.
+
+        The top is ``PLOT_TOP_FACTOR`` times the lowest smoothed loss, or the
+        first smoothed loss if that is higher, and never above the highest
+        loss; the bottom is the lowest loss. Both have a 5% margin.
+        """
+        smoothed = self.smoothed_losses
+        top = min(self.losses.max(), max(smoothed[0], PLOT_TOP_FACTOR * smoothed.min()))
+        bottom = self.losses.min()
+        margin = 0.05 * (top - bottom) if top > bottom else 0.05 * abs(top) or 1.0
+        return float(bottom - margin), float(top + margin)
+
     def plot(self, ax=None):
         """Plot the loss against the learning rate (log scale), with the suggestion.
+
+        The y-axis is clipped to :meth:`plot_limits`, so the loss's
+        explosion at the end does not flatten the part of the curve that
+        matters.
 
         Parameters
         ----------
@@ -68,11 +100,16 @@ class LearningRateFinder:
         ax.plot(self.lrs, self.smoothed_losses, label="smoothed loss")
         ax.axvline(self.suggestion, linestyle="--", color="C3", label="suggestion")
         ax.set_xscale("log")
+        ax.set_ylim(*self.plot_limits())
         ax.set_xlabel("learning rate")
         ax.set_ylabel("training loss")
         ax.set_title(f"Learning-rate range test (suggestion {self.suggestion:.2g})")
         ax.legend()
         return ax
+
+
+# The name of the result class before 0.2; kept so that old code works.
+LearningRateFinder = RangeTestResult
 
 
 def smooth(losses, beta=SMOOTHING):
@@ -143,7 +180,7 @@ def find_learning_rate(
     the test ends after ``n_steps`` batches, or as soon as the smoothed
     loss exceeds ``stop_factor`` times the best seen so far, or at the
     first batch whose loss is not finite (left out of the result). See
-    :class:`LearningRateFinder` for the result.
+    :class:`RangeTestResult` for the result.
     """
     _check_arguments(start_lr, end_lr, n_steps, stop_factor)
     growth = (end_lr / start_lr) ** (1.0 / (n_steps - 1))
@@ -177,4 +214,4 @@ def find_learning_rate(
             f"finite already at start_lr={start_lr}. Lower start_lr or scale the inputs."
         )
     best = int(np.nanargmin(smooth(losses)))
-    return LearningRateFinder(lrs=lrs, losses=losses, suggestion=float(lrs[best] / 10))
+    return RangeTestResult(lrs=lrs, losses=losses, suggestion=float(lrs[best] / 10))

@@ -7,9 +7,13 @@ tensors once (:class:`TensorData`) and cut into mini-batches by slicing
 
 import warnings
 
+import numpy as np
 import torch
+from scipy import sparse
 from skorch import NeuralNet
 from torch.utils.data import Dataset
+
+from ._callbacks import EpochLog
 
 
 def as_tensor(array, device):
@@ -24,8 +28,68 @@ def as_tensor(array, device):
         return torch.as_tensor(array, device=device)
 
 
+class SparseRows:
+    """A scipy CSR matrix that hands out dense tensors of its rows, on demand.
+
+    Sparse inputs are never densified as a whole: :class:`TensorData` and
+    prediction take rows from it a mini-batch (or a chunk) at a time, the
+    way they slice a tensor (``X[a:b]``, ``X[index]``,
+    ``X.index_select(0, index)``), and get a dense tensor of those rows
+    on ``device``.
+    """
+
+    def __init__(self, matrix, device):
+        self.matrix = matrix.tocsr()
+        self.device = torch.device(device)
+
+    def __len__(self):
+        return self.matrix.shape[0]
+
+    @property
+    def shape(self):
+        return self.matrix.shape
+
+    @property
+    def dtype(self):
+        return self.matrix.dtype
+
+    def __getitem__(self, index):
+        if torch.is_tensor(index):
+            index = index.cpu().numpy()
+        return as_tensor(self.matrix[index].toarray(), self.device)
+
+    def index_select(self, dim, index):
+        if dim != 0:
+            raise ValueError("SparseRows selects rows (dim=0) only.")
+        return self[index]
+
+
+# The most bytes of dense inputs made at once (a prediction chunk, or the
+# copies of a Monte-Carlo pass): on wide inputs, fewer rows at a time.
+DENSE_CHUNK_BYTES = 64 * 2**20
+
+
+def rows_at_once(X, most):
+    """How many rows of ``X`` to process at once: ``most``, fewer for wide rows.
+
+    Caps the dense rows made at once to :data:`DENSE_CHUNK_BYTES` (a
+    sparse matrix's densified chunk, or a pass's copies of rows).
+    """
+    row_bytes = X.shape[1] * (4 if X.dtype in (torch.float32, np.float32) else 8)
+    return max(1, min(most, DENSE_CHUNK_BYTES // max(row_bytes, 1)))
+
+
+def input_rows(X, device):
+    """``X`` on ``device``: a tensor, or :class:`SparseRows` for a scipy sparse matrix."""
+    if sparse.issparse(X):
+        return SparseRows(X, device)
+    return as_tensor(X, device)
+
+
 class TensorData(Dataset):
     """Inputs, targets and sample weights held as tensors on one device.
+
+    Sparse inputs are a :class:`SparseRows`, densified batch by batch.
 
     ``rows`` (an index tensor) selects the rows that belong to this set,
     so a training and a validation set share one copy of the data: the
@@ -60,6 +124,10 @@ class TensorData(Dataset):
             X, y = self.X.index_select(0, index), self.y.index_select(0, index)
             w = None if self.sample_weight is None else self.sample_weight.index_select(0, index)
         return X, (y, w)
+
+    def inputs(self):
+        """The inputs of this set's rows, as a tensor."""
+        return self.batch(slice(None))[0]
 
     def targets(self):
         """The targets of this set's rows, as a tensor."""
@@ -127,6 +195,11 @@ class TrainingNet(NeuralNet):
     frozen layers: see :class:`~sklearn_dnn._groups.ParameterGroups`) is
     added to the weighted mean loss, as Keras' kernel regularizers do.
     The optimizer gets the groups' parameter groups.
+
+    The gradient is that of the sum, but what a training step reports as
+    its loss (the batch's ``train_loss``) is the data loss alone, and the
+    penalty goes to the batch's ``train_penalty``: training and validation
+    losses measure the same thing, and are comparable.
     """
 
     def __init__(self, *args, l1=0.0, l2=0.0, groups=None, **kwargs):
@@ -134,6 +207,13 @@ class TrainingNet(NeuralNet):
         self.l1 = l1
         self.l2 = l2
         self.groups = groups
+
+    def get_default_callbacks(self):
+        """skorch's defaults, with its epoch table replaced by :class:`EpochLog`."""
+        return [
+            (name, EpochLog() if name == "print_log" else callback)
+            for name, callback in super().get_default_callbacks()
+        ]
 
     def initialize_optimizer(self, *args, **kwargs):
         self.optimizer_ = self.optimizer(self.groups.optimizer_groups(self.module_), lr=self.lr)
@@ -161,5 +241,15 @@ class TrainingNet(NeuralNet):
         else:
             loss = (per_sample * weight).sum() / weight.sum()
         if training:
-            loss = loss + self.penalty()
+            penalty = self.penalty()
+            reported = penalty.detach() if torch.is_tensor(penalty) else penalty
+            self._step_losses = (loss.detach(), float(reported))
+            loss = loss + penalty
         return loss
+
+    def train_step(self, batch, **fit_params):
+        self._step_losses = None
+        step = super().train_step(batch, **fit_params)
+        data_loss, penalty = self._step_losses
+        self.history.record_batch("train_penalty", penalty)
+        return {**step, "loss": data_loss}

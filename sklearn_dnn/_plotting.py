@@ -32,7 +32,10 @@ def plot_history(estimator, ax=None):
     """Plot the training (and validation) loss and the learning rate per epoch.
 
     The losses use the left axis, the learning rate (log scale) a twin
-    axis on the right.
+    axis on the right. The training loss is the data loss, comparable with
+    the validation loss; the l1/l2 penalty, when there is one, is its own
+    (dashed) line. The epoch whose weights early stopping restored
+    (``best=True`` in ``history_``) is marked by a vertical line.
 
     Parameters
     ----------
@@ -52,6 +55,17 @@ def plot_history(estimator, ax=None):
     ax.plot(epochs, [epoch["train_loss"] for epoch in history], label="train loss")
     if all("valid_loss" in epoch for epoch in history):
         ax.plot(epochs, [epoch["valid_loss"] for epoch in history], label="validation loss")
+    penalties = [epoch.get("train_penalty", 0.0) for epoch in history]
+    if any(penalties):
+        ax.plot(epochs, penalties, linestyle="--", color="C2", label="penalty (l1, l2)")
+    for epoch in history:
+        if epoch.get("best"):
+            ax.axvline(
+                epoch["epoch"],
+                color="C3",
+                linestyle="-.",
+                label=f"restored best epoch ({epoch['epoch']})",
+            )
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss")
     right = ax.twinx()

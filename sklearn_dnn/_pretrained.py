@@ -15,6 +15,7 @@ import numpy as np
 from torch import nn
 
 from ._activations import ACTIVATIONS
+from ._pipeline import split_pipeline
 
 
 class PretrainedLayers:
@@ -127,8 +128,9 @@ class PretrainedLayers:
 
         Parameters
         ----------
-        source : fitted DeepClassifier or DeepRegressor, path, or torch.nn.Module
-            A fitted estimator; a path to one saved with joblib or pickle;
+        source : fitted DeepClassifier, DeepRegressor or Pipeline, path, or torch.nn.Module
+            A fitted estimator, or a fitted Pipeline that ends in one (its
+            last step is used); a path to one saved with joblib or pickle;
             a ``torch.nn.Sequential`` of Linear layers, activations (and
             optionally BatchNorm1d and Dropout), whose last Linear layer, if
             it ends the sequence, is its output layer and is dropped; or the
@@ -136,12 +138,22 @@ class PretrainedLayers:
         """
         if isinstance(source, (str, os.PathLike)):
             source = joblib.load(source)
-        module = getattr(source, "module_", None)
+        preprocessing, source = split_pipeline(source)
+        where = "" if preprocessing is None else " (the last step of the Pipeline)"
+        module = getattr(source, "module_", None) if hasattr(source, "net_") else None
         feature_names = getattr(source, "feature_names_in_", None)
+        if module is None and hasattr(type(source), "from_pretrained"):
+            raise ValueError(
+                f"The source {type(source).__name__}{where} is not fitted: it has no "
+                "trained network (net_) because fit was never called on it, or it is a "
+                "clone, which copies the hyperparameters only. Fit it before reusing "
+                "its layers."
+            )
         if module is None and hasattr(source, "get_params"):
             raise ValueError(
-                f"The source {type(source).__name__} is not fitted: fit it before "
-                "reusing its layers."
+                "source must be a fitted DeepClassifier or DeepRegressor (or a Pipeline "
+                f"ending in one), a path to one, or a torch.nn.Sequential; got "
+                f"{type(source).__name__}{where}."
             )
         if module is None:
             module = source
@@ -219,9 +231,11 @@ class TransferMixin:
 
         Parameters
         ----------
-        source : fitted DeepClassifier or DeepRegressor, path or torch.nn.Sequential
-            The network to reuse: a fitted estimator, a path to one saved
-            with joblib or pickle, or a ``torch.nn.Sequential`` of Linear
+        source : fitted DeepClassifier, DeepRegressor or Pipeline, path or torch.nn.Sequential
+            The network to reuse: a fitted estimator, a fitted Pipeline
+            ending in one (its last step: put the same preprocessing
+            before the new model), a path to one saved with joblib or
+            pickle, or a ``torch.nn.Sequential`` of Linear
             layers and activations (its last Linear layer, if it ends the
             sequence, is taken as its output layer and dropped).
         n_frozen : int or None, default=None

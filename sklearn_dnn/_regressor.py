@@ -4,7 +4,8 @@ from sklearn.base import RegressorMixin
 
 from ._base import BaseDeepEstimator
 from ._docs import fill_doc
-from ._tasks import RegressionTask
+from ._params import Options
+from ._tasks import REGRESSOR_SCORINGS, RegressionTask
 
 
 @fill_doc
@@ -55,6 +56,11 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
 
     _task_class = RegressionTask
 
+    _parameter_constraints = {
+        **BaseDeepEstimator._parameter_constraints,
+        "scoring": [Options(REGRESSOR_SCORINGS), None],
+    }
+
     def __init__(
         self,
         *,
@@ -81,6 +87,7 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         validation_fraction=0.1,
         patience=10,
         tol=1e-3,
+        scoring=None,
         random_state=None,
         device="cpu",
         n_threads=None,
@@ -91,6 +98,7 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         n_frozen=None,
         unfreeze_after=None,
         unfrozen_lr_factor=0.1,
+        callbacks=None,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -116,6 +124,7 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
             validation_fraction=validation_fraction,
             patience=patience,
             tol=tol,
+            scoring=scoring,
             random_state=random_state,
             device=device,
             n_threads=n_threads,
@@ -126,12 +135,39 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
             n_frozen=n_frozen,
             unfreeze_after=unfreeze_after,
             unfrozen_lr_factor=unfrozen_lr_factor,
+            callbacks=callbacks,
         )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         return tags
+
+    def partial_fit(self, X, y, sample_weight=None):
+        """Train on ``X`` and ``y`` for one pass, continuing from the current weights.
+
+        Each call is one epoch over the given rows (in mini-batches of
+        ``batch_size``, shuffled), from the weights and the optimizer state
+        the previous call (or ``fit``) left, whatever ``warm_start`` says:
+        the way to train on data that does not fit in memory, chunk by
+        chunk. There is no early stopping and no schedule inside
+        ``partial_fit`` (the rate stays ``learning_rate``); every other
+        hyperparameter applies to each call, as for a warm start, and
+        ``history_`` gets one entry per call. The target's standardization
+        (mean and scale) is that of the first call's rows. Like ``fit``, a
+        call is all-or-nothing.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : object
+        """
+        return self._partial_fit(X, y, sample_weight)
 
     def predict(self, X):
         """Predicted target of every row of ``X``, on the original scale.

@@ -19,12 +19,20 @@ by name.
 """
 
 import copy
+import importlib.util
 from functools import partial
 
-from skorch.callbacks import GradientNormClipping
+from skorch.callbacks import Callback, GradientNormClipping, ProgressBar
 from skorch.helper import predefined_split
 
-from ._callbacks import DivergenceGuard, EpochRecorder, MaxNorm, Stopper, StopTraining, Unfreeze
+from ._callbacks import (
+    DivergenceGuard,
+    EpochRecorder,
+    MaxNorm,
+    Stopper,
+    StopTraining,
+    Unfreeze,
+)
 from ._diagnostics import RECORDER_NAME, GradientNormRecorder
 from ._module import MLP
 from ._net import SliceLoader, TrainingNet
@@ -53,6 +61,7 @@ WARM_START_HONOURED = {
     "validation_fraction": "the validation split",
     "patience": "the stopper",
     "tol": "the stopper",
+    "scoring": "the validation score, and what the stopper watches",
     "random_state": "the data order and dropout masks of this fit",
     "device": "where the copy of the network trains",
     "n_threads": "torch's thread count during the fit",
@@ -61,7 +70,29 @@ WARM_START_HONOURED = {
     "n_frozen": "the frozen blocks at the start of this fit",
     "unfreeze_after": "when this fit releases them",
     "unfrozen_lr_factor": "the released blocks' rate",
+    "class_weight": "the rows' weights in the loss (a classifier's)",
+    "callbacks": "the user's callbacks (fresh copies, as in every fit)",
 }
+
+# The names of the callbacks sklearn-dnn adds (and skorch's defaults): a
+# user's callback may not take one of them.
+OWN_CALLBACKS = frozenset(
+    {
+        RECORDER_NAME,
+        "divergence",
+        "recorder",
+        "clip",
+        "max_norm",
+        "unfreeze",
+        "schedule",
+        "stopper",
+        "epoch_timer",
+        "train_loss",
+        "valid_loss",
+        "print_log",
+        "progress_bar",
+    }
+)
 
 # The architecture: a change under trained weights is refused.
 WARM_START_FIXED = ("hidden_layer_sizes", "activation", "initializer", "batchnorm", "pretrained")
@@ -89,6 +120,39 @@ def check_warm_start(estimator, fitted_architecture):
         )
 
 
+def copy_user_callbacks(callbacks):
+    """Fresh deep copies of the ``callbacks`` hyperparameter, as skorch takes them.
+
+    Each item is a skorch callback or a ``(name, callback)`` pair; a fit
+    trains with copies, so the estimator's own objects (shared by
+    ``clone``, and by every candidate of a search) are never changed.
+    """
+    if callbacks is None:
+        return []
+    copies = []
+    for item in callbacks:
+        if isinstance(item, Callback):
+            copies.append(copy.deepcopy(item))
+            continue
+        if not (
+            isinstance(item, tuple)
+            and len(item) == 2
+            and isinstance(item[0], str)
+            and isinstance(item[1], Callback)
+        ):
+            raise ValueError(
+                "callbacks must be a list of skorch callbacks (skorch.callbacks.Callback "
+                f"instances) or (name, callback) pairs; got {item!r}."
+            )
+        if item[0] in OWN_CALLBACKS:
+            raise ValueError(
+                f"The callback name {item[0]!r} is taken by sklearn-dnn's own callbacks "
+                f"({', '.join(sorted(OWN_CALLBACKS))}); choose another."
+            )
+        copies.append((item[0], copy.deepcopy(item[1])))
+    return copies
+
+
 def build_net(estimator, plan, extra_callbacks=()):
     """A :class:`TrainingNet` for ``plan`` with the estimator's current hyperparameters.
 
@@ -103,7 +167,7 @@ def build_net(estimator, plan, extra_callbacks=()):
         callbacks.append((RECORDER_NAME, GradientNormRecorder()))
     callbacks += [
         ("divergence", DivergenceGuard(est.learning_rate)),
-        ("recorder", EpochRecorder(plan.task.valid_score, groups)),
+        ("recorder", EpochRecorder(plan.valid_score, groups)),
     ]
     if est.clip_grad_norm is not None:
         callbacks.append(("clip", GradientNormClipping(est.clip_grad_norm)))
@@ -118,15 +182,25 @@ def build_net(estimator, plan, extra_callbacks=()):
             "decay_rate": est.decay_rate,
             "decay_steps": est.decay_steps,
             "power_t": est.power_t,
-            "max_epochs": est.max_epochs,
+            "max_epochs": plan.max_epochs,
             "n_batches": n_batches,
             "monitor": monitor,
         },
     )
-    if schedule is not None:
+    if schedule is not None and not plan.incremental:  # partial_fit: a constant rate
         callbacks.append(("schedule", schedule))
+    if est.verbose >= 2 and importlib.util.find_spec("tqdm") is not None:
+        n_valid = 0
+        if plan.valid is not None:
+            n_valid = len(SliceLoader(plan.valid, plan.batch_size))
+        callbacks.append(("progress_bar", ProgressBar(batches_per_epoch=n_batches + n_valid)))
     callbacks.extend(extra_callbacks)
-    stopper = Stopper(monitor, est.patience, est.tol, restore_best=plan.valid is not None)
+    # The user's callbacks come after ours and before the stopper, which
+    # ends the fit by raising: every callback sees the end of every epoch.
+    callbacks.extend(plan.callbacks)
+    # With a scoring, early stopping watches the validation score, not the loss.
+    stop_on = "valid_score" if plan.valid is not None and est.scoring is not None else monitor
+    stopper = Stopper(stop_on, est.patience, est.tol, restore_best=plan.valid is not None)
     callbacks.append(("stopper", stopper))
     net = TrainingNet(
         module=MLP,
@@ -147,7 +221,7 @@ def build_net(estimator, plan, extra_callbacks=()):
             make_optimizer, optimizer=est.optimizer, momentum=est.momentum, nesterov=est.nesterov
         ),
         lr=est.learning_rate,
-        max_epochs=est.max_epochs,
+        max_epochs=plan.max_epochs,
         batch_size=plan.batch_size,
         iterator_train=SliceLoader,
         iterator_train__shuffle=True,
@@ -216,7 +290,7 @@ def train(estimator, plan, extra_callbacks=()):
         try:
             net.notify("on_train_begin", X=plan.train, y=None)
             try:
-                net.fit_loop(plan.train, epochs=estimator.max_epochs)
+                net.fit_loop(plan.train, epochs=plan.max_epochs)
             except StopTraining:
                 pass
             net.notify("on_train_end", X=plan.train, y=None)
@@ -229,4 +303,5 @@ def train(estimator, plan, extra_callbacks=()):
     # the fitted net stores the network, not the training set.
     net.train_split = None
     net.iterator_train__generator = None
+    net._step_losses = None
     return net, stopper.still_improving()

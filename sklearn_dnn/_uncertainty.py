@@ -21,6 +21,7 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 
 from ._module import forward_with_dropout
+from ._net import rows_at_once
 from ._seeding import draw_seed, make_generator
 from ._threads import torch_threads
 
@@ -79,6 +80,11 @@ class ClassificationUncertainty:
         (epistemic), which more training data would reduce.
     samples : ndarray of shape (n_samples, n_rows, n_classes) or None
         The sampled class probabilities, when ``return_samples=True``.
+
+    For a multilabel model ``n_classes`` is the number of labels, each
+    column of ``mean`` is a label's own probability (rows need not sum to
+    1), and ``entropy`` and ``mutual_info`` are sums over the labels of
+    their binary entropies and mutual informations.
     """
 
     mean: np.ndarray
@@ -119,7 +125,8 @@ def sample_summaries(module, X, n_samples, generator, summarize, return_samples)
     ValueError
         If the network produced non-finite outputs (as ``predict`` does).
     """
-    rows_per_pass = max(1, SAMPLES_PER_PASS // n_samples)
+    # n_samples copies of each row go through at once: fewer rows when wide.
+    rows_per_pass = max(1, rows_at_once(X, SAMPLES_PER_PASS) // n_samples)
     fields = {"n_rows": len(X)}
     with torch.inference_mode():
         for start in range(0, len(X), rows_per_pass):
@@ -162,8 +169,8 @@ class UncertaintyMixin:
         computed chunk by chunk, so memory does not grow with
         ``n_samples`` unless ``return_samples=True``.
 
-        In a Pipeline, transform ``X`` with the steps before the model:
-        ``pipe[-1].predict_uncertainty(pipe[:-1].transform(X))``.
+        For a model in a Pipeline, ``sklearn_dnn.predict_uncertainty(pipe, X)``
+        transforms ``X`` with the steps before it first.
 
         Parameters
         ----------

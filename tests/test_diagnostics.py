@@ -13,7 +13,7 @@ from torch import nn
 
 from sklearn_dnn import MLP, DeepClassifier, DeepRegressor, GradientHealthWarning
 from sklearn_dnn._diagnostics import dead_unit_fractions, gradient_health_problems
-from sklearn_dnn._lr_finder import LearningRateFinder
+from sklearn_dnn._lr_finder import LearningRateFinder, RangeTestResult
 
 from ._data import classification, regression
 
@@ -235,7 +235,9 @@ def test_range_test_lrs_grow_exponentially_and_the_suggestion_is_sane():
     X, y = classification(n_samples=300)
     clf = DeepClassifier(hidden_layer_sizes=(32, 32), batch_size=32, random_state=0)
     result = clf.find_learning_rate(X, y, start_lr=1e-6, end_lr=1.0, n_steps=100)
-    assert isinstance(result, LearningRateFinder)
+    assert type(result) is RangeTestResult
+    assert LearningRateFinder is RangeTestResult  # the former name, kept
+    assert repr(result).startswith(f"RangeTestResult(suggestion={result.suggestion:.3g}, ")
     assert np.all(np.diff(result.lrs) > 0)
     assert result.lrs[0] == pytest.approx(1e-6)
     np.testing.assert_allclose(np.diff(np.log(result.lrs)), np.log(1e6) / 99, rtol=1e-6)
@@ -315,7 +317,17 @@ def test_plots_return_axes_with_a_line_per_series():
     fit_quietly(clf, X, y)
     history = clf.plot_history()
     assert isinstance(history, matplotlib.axes.Axes)
-    assert [line.get_label() for line in history.get_lines()] == ["train loss", "validation loss"]
+    best = next(e["epoch"] for e in clf.history_ if e.get("best"))
+    assert [line.get_label() for line in history.get_lines()] == [
+        "train loss",
+        "validation loss",
+        "penalty (l1, l2)",
+        f"restored best epoch ({best})",
+    ]
+    assert list(history.get_lines()[3].get_xdata()) == [best, best]
+    np.testing.assert_array_equal(
+        history.get_lines()[2].get_ydata(), [e["train_penalty"] for e in clf.history_]
+    )
     np.testing.assert_array_equal(
         history.get_lines()[0].get_ydata(), [e["train_loss"] for e in clf.history_]
     )
@@ -326,6 +338,30 @@ def test_plots_return_axes_with_a_line_per_series():
     _, ax = plt.subplots()
     result = clf.find_learning_rate(X, y, n_steps=20)
     assert result.plot(ax=ax) is ax and ax.get_xscale() == "log"
+
+
+def test_range_test_plot_clips_the_explosion_off_its_y_axis():
+    lrs = np.logspace(-5, 0, 50)
+    losses = np.concatenate([np.linspace(2.0, 0.5, 40), np.logspace(0, 4, 10)])
+    result = RangeTestResult(lrs=lrs, losses=losses, suggestion=1e-3)
+    bottom, top = result.plot(ax=plt.subplots()[1]).get_ylim()
+    smoothed = result.smoothed_losses
+    assert bottom < losses.min() and bottom > losses.min() - 0.2
+    expected_top = max(smoothed[0], 3 * smoothed.min())
+    assert expected_top < top < 1.1 * expected_top  # not 1e4
+    # a curve that never explodes keeps its own range
+    calm = RangeTestResult(lrs=lrs[:40], losses=losses[:40], suggestion=1e-3)
+    assert calm.plot_limits()[1] == pytest.approx(2.0 + 0.05 * 1.5)
+
+
+def test_plot_history_without_penalty_or_early_stopping_draws_the_train_loss_only():
+    X, y = classification(n_samples=100)
+    clf = DeepClassifier(
+        hidden_layer_sizes=(8,), l2=0.0, max_epochs=3, early_stopping=False, random_state=0
+    )
+    fit_quietly(clf, X, y)
+    labels = [line.get_label() for line in clf.plot_history().get_lines()]
+    assert labels == ["train loss"]
 
 
 def test_plot_gradients_without_diagnostics_says_how_to_get_them():

@@ -155,7 +155,7 @@ def test_verbose_prints_a_line_per_epoch_and_quiet_prints_nothing(capsys):
     DeepClassifier(max_epochs=3, verbose=1, random_state=0).fit(X, y)
     lines = capsys.readouterr().out.strip().splitlines()
     assert "train_loss" in lines[0]
-    assert [line.split()[0] for line in lines[2:5]] == ["1", "2", "3"]
+    assert [line.split()[0] for line in lines[2:5]] == ["1/3", "2/3", "3/3"]
 
 
 def test_single_row_and_single_feature():

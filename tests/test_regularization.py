@@ -1,6 +1,11 @@
 """l1, l2, max-norm, dropout, clipping and early stopping have their effect."""
 
+import warnings
+
 import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import log_loss
 
 from sklearn_dnn import DeepClassifier, DeepRegressor
 
@@ -147,3 +152,31 @@ def test_early_stopping_holds_out_validation_fraction_of_the_rows():
         batch["valid_batch_size"] for batch in epoch["batches"] if "valid_batch_size" in batch
     )
     assert (n_train, n_valid) == (240, 60)
+
+
+@pytest.mark.parametrize("l1, l2", [(0.0, 0.5), (0.1, 0.0)])
+def test_history_train_loss_is_the_data_loss_and_the_penalty_its_own_column(l1, l2):
+    X, y = classification(n_samples=100)
+    # A rate too small to move the weights: the epoch's losses are those of the fitted model.
+    clf = DeepClassifier(
+        hidden_layer_sizes=(8,),
+        learning_rate=1e-12,
+        l1=l1,
+        l2=l2,
+        max_epochs=1,
+        early_stopping=False,  # the epoch's loss is over every row
+        random_state=0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+    epoch = clf.history_[0]
+    np.testing.assert_allclose(epoch["train_loss"], log_loss(y, clf.predict_proba(X)), rtol=1e-6)
+    weights = [layer.weight.detach() for layer in clf.module_.linear_layers()]
+    penalty = sum(l1 * w.abs().sum().item() + l2 * w.square().sum().item() for w in weights)
+    np.testing.assert_allclose(epoch["train_penalty"], penalty, rtol=1e-6)
+
+
+def test_without_penalty_the_penalty_column_is_zero():
+    model = fit_regressor(max_epochs=3)
+    assert [epoch["train_penalty"] for epoch in model.history_] == [0.0] * 3

@@ -189,8 +189,9 @@ def test_warm_start_applies_a_new_penalty_and_dropout():
     clf.set_params(l2=10.0, dropout=0.5, max_epochs=1).fit(X, y)
     assert clf.net_.l2 == 10.0
     assert clf.module_.dropout_rates() == [0.5]
-    # a huge penalty dominates the training loss of the continued epoch
-    assert clf.history_[-1]["train_loss"] > 10 * clf.history_[-2]["train_loss"]
+    # a huge penalty dominates the training objective of the continued epoch
+    assert clf.history_[-1]["train_penalty"] > 10 * clf.history_[-2]["train_penalty"]
+    assert clf.history_[-1]["train_penalty"] > 10 * clf.history_[-1]["train_loss"]
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,124 @@
+"""Training on a large sparse X: one epoch within bounded memory, densified batch by batch.
+
+A random CSR matrix (``--rows`` x ``--features``, ``--density`` of its
+cells non-zero, float32; 200,000 x 50,000 at 0.1% by default, 10 million
+non-zeros, about 120 MiB, whose dense copy would take 37 GiB) and a
+binary target that depends on 100 of its columns. A ``DeepClassifier``
+trains one epoch on it, then predicts every row. The process's peak
+resident memory (sampled every millisecond from /proc, as
+``bench_training.py`` does) must stay under ``--limit-gib`` (4 GiB): the
+matrix is kept sparse and densified one mini-batch (or one prediction
+chunk) at a time, never whole.
+
+Results go to ``benchmarks/results/sparse.json``.
+
+Run from the repository root::
+
+    python benchmarks/bench_sparse.py            # 200,000 x 50,000 at 0.1%
+    python benchmarks/bench_sparse.py --quick    # 20,000 x 50,000
+"""
+
+import argparse
+import json
+import platform
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_training import PeakMemory, resident_bytes  # noqa: E402
+
+
+def make_data(n_rows, n_features, density, seed=0):
+    rng = np.random.default_rng(seed)
+    X = sp.random(
+        n_rows, n_features, density=density, format="csr", dtype=np.float32, random_state=rng
+    )
+    informative = rng.choice(n_features, size=100, replace=False)
+    score = np.asarray(X[:, informative].sum(axis=1)).ravel()
+    y = (score > np.median(score)).astype(np.int64)
+    return X, y
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument("--features", type=int, default=50_000)
+    parser.add_argument("--density", type=float, default=0.001)
+    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--limit-gib", type=float, default=4.0)
+    parser.add_argument("--quick", action="store_true", help="a tenth of the rows")
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
+    args = parser.parse_args()
+    if args.quick:
+        args.rows //= 10
+
+    import torch
+
+    from sklearn_dnn import DeepClassifier
+
+    torch.set_num_threads(args.threads)
+    X, y = make_data(args.rows, args.features, args.density)
+    x_mib = (X.data.nbytes + X.indices.nbytes + X.indptr.nbytes) / 2**20
+    dense_gib = args.rows * args.features * 4 / 2**30
+    print(
+        f"X: {args.rows:,} x {args.features:,} CSR, {X.nnz:,} non-zeros, {x_mib:.0f} MiB "
+        f"(dense float32: {dense_gib:.1f} GiB)"
+    )
+    clf = DeepClassifier(
+        hidden_layer_sizes=(100,), batch_size=args.batch_size, max_epochs=1, random_state=0
+    )
+    before = resident_bytes()
+    with warnings.catch_warnings(), PeakMemory() as fit_memory:
+        warnings.simplefilter("ignore")
+        start = time.perf_counter()
+        clf.fit(X, y)
+        fit_seconds = time.perf_counter() - start
+    with PeakMemory() as predict_memory:
+        start = time.perf_counter()
+        accuracy = float((clf.predict(X) == y).mean())
+        predict_seconds = time.perf_counter() - start
+    peak_gib = max(fit_memory.peak, predict_memory.peak) / 2**30
+    report = {
+        "rows": args.rows,
+        "features": args.features,
+        "density": args.density,
+        "nnz": int(X.nnz),
+        "x_mib": x_mib,
+        "dense_gib": dense_gib,
+        "batch_size": args.batch_size,
+        "threads": args.threads,
+        "rss_before_fit_gib": before / 2**30,
+        "epoch_seconds": fit_seconds,
+        "fit_added_mib": fit_memory.added / 2**20,
+        "predict_seconds": predict_seconds,
+        "predict_added_mib": predict_memory.added / 2**20,
+        "peak_rss_gib": peak_gib,
+        "limit_gib": args.limit_gib,
+        "within_limit": peak_gib <= args.limit_gib,
+        "training_accuracy": accuracy,
+        "machine": f"{platform.machine()}, {platform.python_version()}",
+    }
+    print(
+        f"one epoch: {fit_seconds:.1f} s, +{fit_memory.added / 2**20:.0f} MiB; "
+        f"predict: {predict_seconds:.1f} s, +{predict_memory.added / 2**20:.0f} MiB; "
+        f"training accuracy {accuracy:.3f}"
+    )
+    print(
+        f"peak resident memory {peak_gib:.2f} GiB (limit {args.limit_gib} GiB): "
+        f"{'within' if report['within_limit'] else 'OVER'} the limit"
+    )
+    args.out.mkdir(exist_ok=True)
+    name = "sparse_quick.json" if args.quick else "sparse.json"
+    (args.out / name).write_text(json.dumps(report, indent=2))
+    if not report["within_limit"]:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,124 @@
+"""partial_fit: one pass per call, the optimizer's state kept, classes on the first call."""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+
+from sklearn_dnn import DeepClassifier, DeepRegressor
+
+from ._data import classification, digits, regression
+
+FAST = dict(hidden_layer_sizes=(16,), batch_size=20, random_state=0)
+
+
+def adam_steps(estimator):
+    return {int(state["step"]) for state in estimator.net_.optimizer_.state.values()}
+
+
+def test_partial_fit_on_ten_chunks_per_epoch_matches_fit_on_digits():
+    X, y = digits()
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.25, random_state=0, stratify=y
+    )
+    epochs, params = 15, dict(batch_size=50, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        fitted = DeepClassifier(max_epochs=epochs, tol=0.0, **params).fit(X_train, y_train)
+    streamed = DeepClassifier(**params)
+    order = np.random.default_rng(0)
+    for _ in range(epochs):
+        for chunk in np.array_split(order.permutation(len(y_train)), 10):
+            streamed.partial_fit(X_train[chunk], y_train[chunk], classes=np.arange(10))
+    assert streamed.n_iter_ == 10 * epochs
+    assert abs(streamed.score(X_test, y_test) - fitted.score(X_test, y_test)) <= 0.01
+    assert streamed.score(X_test, y_test) > 0.95
+
+
+def test_training_chunk_by_chunk_on_more_rows_than_a_chunk_keeps_the_optimizer_state():
+    X, y = regression(n_samples=1000)
+    reg = DeepRegressor(**FAST)
+    chunks = np.array_split(np.arange(len(y)), 5)  # 200 rows each: 10 batches of 20
+    scores = []
+    for _ in range(4):
+        for rows in chunks:
+            reg.partial_fit(X[rows], y[rows])
+        scores.append(reg.score(X, y))
+    assert reg.n_iter_ == 20
+    assert [e["train_batch_count"] for e in reg.history_] == [10] * 20
+    assert adam_steps(reg) == {200}  # Adam's moments and step count carried through every call
+    assert scores[-1] > scores[0] and scores[-1] > 0.8
+
+
+def test_partial_fit_continues_a_fit_whatever_warm_start_says():
+    X, y = classification(n_samples=100)
+    clf = DeepClassifier(max_epochs=3, warm_start=False, **FAST)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+    before = clf.module_.output.weight.detach().numpy().copy()
+    clf.partial_fit(X[:40], y[:40])
+    after = clf.module_.output.weight.detach().numpy()
+    assert clf.n_iter_ == 4 and adam_steps(clf) == {3 * 5 + 2}
+    assert not np.allclose(before, after)
+    assert np.abs(before - after).max() < 0.05  # two steps on, not a new network
+
+
+def test_partial_fit_has_no_early_stopping_and_no_schedule():
+    X, y = classification(n_samples=100)
+    clf = DeepClassifier(early_stopping=True, schedule="exponential", decay_steps=1, **FAST)
+    clf.partial_fit(X, y, classes=[0, 1, 2]).partial_fit(X, y)
+    assert all("valid_loss" not in e for e in clf.history_)
+    assert [e["train_batch_count"] for e in clf.history_] == [5, 5]  # every row trains
+    assert [e["lr"] for e in clf.history_] == [1e-3, 1e-3]
+
+
+def test_a_chunk_may_hold_some_classes_only():
+    X, y = classification(n_samples=150)
+    clf = DeepClassifier(**FAST)
+    clf.partial_fit(X[y == 0], y[y == 0], classes=[0, 1, 2])
+    clf.partial_fit(X[y == 1], y[y == 1])
+    assert list(clf.classes_) == [0, 1, 2]
+    assert clf.predict_proba(X).shape == (150, 3)
+
+
+def test_classes_are_required_on_the_first_call_and_checked_later():
+    X, y = classification(n_samples=60)
+    clf = DeepClassifier(**FAST)
+    with pytest.raises(ValueError, match="classes must be passed on the first call"):
+        clf.partial_fit(X, y)
+    assert not hasattr(clf, "net_")
+    with pytest.raises(ValueError, match=r"labels \[2\] that are not in classes=\[0, 1\]"):
+        clf.partial_fit(X, y, classes=[0, 1])
+    clf.partial_fit(X, y, classes=[2, 0, 1])
+    with pytest.raises(ValueError, match="is not the same as on the first call"):
+        clf.partial_fit(X, y, classes=[0, 1, 2, 3])
+    with pytest.raises(ValueError, match=r"not seen in the first fit"):
+        clf.partial_fit(X, np.where(y == 2, 7, y))
+
+
+def test_balanced_class_weight_is_refused_with_the_remedy():
+    X, y = classification(n_samples=60)
+    clf = DeepClassifier(class_weight="balanced", **FAST)
+    with pytest.raises(ValueError, match="compute_class_weight"):
+        clf.partial_fit(X, y, classes=[0, 1, 2])
+
+
+def test_a_failed_partial_fit_keeps_the_model():
+    X, y = classification(n_samples=60)
+    clf = DeepClassifier(**FAST).partial_fit(X, y, classes=[0, 1, 2])
+    net = clf.net_
+    with pytest.raises(ValueError, match="features"):
+        clf.partial_fit(X[:, :5], y)
+    assert clf.net_ is net and clf.n_iter_ == 1
+
+
+def test_multilabel_partial_fit():
+    Y = (regression(n_samples=60, n_targets=3)[1] > 0).astype(int)
+    X = classification(n_samples=60)[0]
+    clf = DeepClassifier(**FAST).partial_fit(X, Y, classes=range(3)).partial_fit(X, Y)
+    assert clf.predict(X).shape == (60, 3)
+    with pytest.raises(ValueError, match="classes has 2 entries"):
+        DeepClassifier(**FAST).partial_fit(X, Y, classes=range(2))

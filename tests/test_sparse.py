@@ -1,0 +1,97 @@
+"""scipy.sparse inputs: accepted everywhere, densified batch by batch, never whole."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import sklearn_dnn._base
+import sklearn_dnn._net
+import sklearn_dnn._uncertainty
+from sklearn_dnn import DeepClassifier, DeepRegressor
+from sklearn_dnn._net import SparseRows
+
+from ._data import classification, regression
+
+FAST = dict(hidden_layer_sizes=(16,), batch_size=20, max_epochs=3, dropout=0.2, random_state=0)
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+def sparse_version(X):
+    return sp.csr_matrix(np.where(np.abs(X) > 1.0, X, 0.0))
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+def test_sparse_classifier_equals_the_dense_one(fmt):
+    X, y = classification(n_samples=120)
+    Xs = sparse_version(X).asformat(fmt)
+    dense = DeepClassifier(early_stopping=True, diagnostics=True, **FAST).fit(Xs.toarray(), y)
+    clf = DeepClassifier(early_stopping=True, diagnostics=True, **FAST).fit(Xs, y)
+    np.testing.assert_array_equal(clf.predict_proba(Xs), dense.predict_proba(Xs.toarray()))
+    np.testing.assert_array_equal(clf.predict(Xs), dense.predict(Xs.toarray()))
+    np.testing.assert_array_equal(clf.dead_units_, dense.dead_units_)
+    ours = clf.predict_uncertainty(Xs, n_samples=5, random_state=0)
+    theirs = dense.predict_uncertainty(Xs.toarray(), n_samples=5, random_state=0)
+    np.testing.assert_array_equal(ours.mean, theirs.mean)
+
+
+def test_sparse_regressor_fit_partial_fit_and_weights():
+    X, y = regression(n_samples=120)
+    Xs = sparse_version(X)
+    weight = np.r_[np.zeros(10), np.ones(110)]
+    reg = DeepRegressor(**FAST).fit(Xs, y, sample_weight=weight)
+    dense = DeepRegressor(**FAST).fit(Xs.toarray(), y, sample_weight=weight)
+    np.testing.assert_array_equal(reg.predict(Xs), dense.predict(Xs.toarray()))
+    reg.partial_fit(Xs[:50], y[:50])
+    assert reg.n_iter_ == 4
+
+
+def test_sparse_x_is_densified_a_batch_or_a_chunk_at_a_time(monkeypatch):
+    X, y = classification(n_samples=200)
+    Xs = sparse_version(X)
+    densified = []
+    original = SparseRows.__getitem__
+
+    def spy(self, index):
+        out = original(self, index)
+        densified.append(len(out))
+        return out
+
+    monkeypatch.setattr(SparseRows, "__getitem__", spy)
+    monkeypatch.setattr(sklearn_dnn._base, "PREDICT_CHUNK_ROWS", 50)
+    clf = DeepClassifier(**FAST).fit(Xs, y)
+    assert densified and max(densified) == 20  # a mini-batch
+    densified.clear()
+    clf.predict_proba(Xs)
+    assert densified == [50, 50, 50, 50]  # a prediction chunk
+    densified.clear()
+    monkeypatch.setattr(sklearn_dnn._uncertainty, "SAMPLES_PER_PASS", 200)
+    clf.predict_uncertainty(Xs, n_samples=4, random_state=0)
+    assert densified == [50, 50, 50, 50]  # 200 / 4 samples rows per pass
+
+
+def test_prediction_chunks_of_a_wide_sparse_x_stay_small(monkeypatch):
+    X, y = classification(n_samples=200)
+    Xs = sparse_version(X)
+    clf = DeepClassifier(**FAST).fit(Xs, y)
+    densified = []
+    original = SparseRows.__getitem__
+
+    def spy(self, index):
+        densified.append(original(self, index))
+        return densified[-1]
+
+    monkeypatch.setattr(SparseRows, "__getitem__", spy)
+    # 10 float64 features: 80 bytes a row, so a 4,000-byte budget is 50 rows at once
+    monkeypatch.setattr(sklearn_dnn._net, "DENSE_CHUNK_BYTES", 4000)
+    expected = clf.predict_proba(Xs.toarray())
+    np.testing.assert_array_equal(clf.predict_proba(Xs), expected)
+    assert [len(chunk) for chunk in densified] == [50, 50, 50, 50]
+    densified.clear()
+    clf.predict_uncertainty(Xs, n_samples=5, random_state=0)
+    assert max(len(chunk) for chunk in densified) == 10  # 50 rows' worth of copies / 5
+
+
+def test_sparse_tag_is_set():
+    assert DeepClassifier().__sklearn_tags__().input_tags.sparse
+    assert DeepRegressor().__sklearn_tags__().input_tags.sparse
