@@ -10,17 +10,14 @@ and propagates.
 """
 
 import copy
-import math
-from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import nn
 
 from ._activations import ACTIVATIONS
@@ -32,6 +29,7 @@ from ._inspection import InspectionMixin
 from ._net import TensorData, as_tensor, input_rows, rows_at_once
 from ._optimizers import OPTIMIZERS
 from ._params import Interval, Options, validate_params
+from ._plan import FitPlan, check_sample_weight, resolve_device, split_rows
 from ._pretrained import PretrainedLayers, TransferMixin
 from ._schedules import SCHEDULES
 from ._seeding import draw_seed, make_generator
@@ -54,74 +52,6 @@ FLOAT_DTYPES = (np.float64, np.float32)
 # Sparse inputs stay sparse (CSR, for fast row slicing) and are densified
 # one mini-batch, or one prediction chunk, at a time.
 SPARSE_FORMATS = ("csr", "csc")
-
-# The smallest validation set early stopping accepts (as scikit-learn's MLP).
-MIN_VALIDATION_ROWS = 2
-# early_stopping="auto" holds out a validation set from this many rows on;
-# below it every row is kept for training.
-AUTO_EARLY_STOPPING_ROWS = 100
-
-
-def resolve_device(device):
-    """Map ``"auto"`` to ``"cuda"`` when a GPU is available, else ``"cpu"``."""
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cuda" and not torch.cuda.is_available():
-        raise ValueError(
-            "device='cuda' was requested but torch finds no CUDA device; "
-            "use device='cpu' or device='auto'."
-        )
-    return device
-
-
-def check_sample_weight(sample_weight, n_samples):
-    """Sample weights as a float64 array of shape (n_samples,), checked.
-
-    Raises a ValueError for a wrong shape, non-finite or negative values,
-    or weights that are all zero.
-    """
-    if sample_weight is None:
-        return np.ones(n_samples, dtype=np.float64)
-    if isinstance(sample_weight, Real) and not isinstance(sample_weight, bool):
-        sample_weight = np.full(n_samples, sample_weight, dtype=np.float64)
-    weight = check_array(
-        sample_weight, ensure_2d=False, dtype=np.float64, input_name="sample_weight"
-    )
-    if weight.ndim != 1:
-        raise ValueError(f"Sample weights must be 1D array or scalar; got {weight.ndim} dims.")
-    if weight.shape != (n_samples,):
-        raise ValueError(f"sample_weight.shape == {weight.shape}, expected {(n_samples,)}!")
-    if (weight < 0).any():
-        raise ValueError("Negative values in data passed to `sample_weight`.")
-    if not (weight > 0).any():
-        raise ValueError("Sample weights must contain at least one non-zero number; all are zero.")
-    return weight
-
-
-@dataclass
-class FitPlan:
-    """Everything a fit needs, checked and prepared before anything changes."""
-
-    X: np.ndarray
-    task: object
-    continuing: bool
-    n_features_in: int
-    feature_names_in: object
-    train: TensorData
-    valid: TensorData | None
-    valid_score: object  # score(y_true, outputs, sample_weight), higher is better
-    callbacks: list  # fresh copies of the user's callbacks
-    batch_size: int
-    batchnorm: bool
-    hidden_layer_sizes: tuple
-    n_frozen: int
-    groups: ParameterGroups
-    init_seed: int
-    generator: torch.Generator
-    device: str
-    torch_dtype: torch.dtype
-    max_epochs: int
-    incremental: bool  # partial_fit: one pass, no schedule, no validation split
 
 
 class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEstimator):
@@ -428,39 +358,10 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
         return TensorData(X, target, None if equal else weight, as_tensor(rows, device))
 
     def _split_rows(self, target, task, rng, incremental=False):
-        """Indices of the training and the validation rows; (None, None) without early
-        stopping, and in ``partial_fit`` (``incremental``).
-
-        The validation set is stratified by class when the task has
-        classes and every class has the rows that needs; otherwise it is a
-        plain random split.
-        """
-        if incremental:
+        """Training and validation row indices: see :func:`~sklearn_dnn._plan.split_rows`."""
+        if incremental:  # partial_fit holds nothing out
             return None, None
-        n = len(target)
-        if self.early_stopping == "auto":
-            if n < AUTO_EARLY_STOPPING_ROWS:
-                return None, None
-        elif not self.early_stopping:
-            return None, None
-        n_valid = math.ceil(self.validation_fraction * n)
-        if n_valid < MIN_VALIDATION_ROWS or n - n_valid < 1:
-            raise ValueError(
-                f"The validation set is too small: early_stopping holds out "
-                f"validation_fraction={self.validation_fraction} of {n} rows, {n_valid} "
-                f"rows, and needs at least {MIN_VALIDATION_ROWS} (and 1 row left to "
-                "train on). Increase validation_fraction or the number of rows, or set "
-                "early_stopping=False."
-            )
-        stratify = task.stratify(target)
-        if stratify is not None:
-            counts = np.unique(stratify, return_counts=True)[1]
-            if counts.min() < 2 or n_valid < len(counts) or n - n_valid < len(counts):
-                stratify = None  # some class is too rare to be in both sets
-        train_rows, valid_rows = train_test_split(
-            np.arange(n), test_size=n_valid, random_state=rng, stratify=stratify
-        )
-        return np.sort(train_rows), np.sort(valid_rows)
+        return split_rows(target, task, self.early_stopping, self.validation_fraction, rng)
 
     def _batch_size(self, n_train):
         if self.batch_size == "auto":
