@@ -108,10 +108,9 @@ class TensorData(Dataset):
         return len(self.X) if self.rows is None else len(self.rows)
 
     def __getitem__(self, i):
-        if self.rows is not None:
-            i = self.rows[i]
-        weight = None if self.sample_weight is None else self.sample_weight[i]
-        return self.X[i], (self.y[i], weight)
+        """Row ``i``, for torch's ``Dataset`` protocol (the loaders use :meth:`batch`)."""
+        X, (y, weight) = self.batch(slice(i, i + 1))
+        return X[0], (y[0], None if weight is None else weight[0])
 
     def batch(self, index):
         """The rows at ``index`` (a slice or an index tensor into this set)."""

@@ -7,12 +7,13 @@ import numpy as np
 import pytest
 import torch
 from sklearn.base import clone
-from sklearn.exceptions import NotFittedError
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.model_selection import GridSearchCV
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from sklearn_dnn import DeepClassifier, DeepRegressor, TrainingDivergedError
+from sklearn_dnn._net import TensorData
 
 from ._data import classification, regression
 
@@ -410,3 +411,29 @@ def test_predict_uncertainty_draws_100_samples_by_default():
     X, y = regression(n_samples=30)
     reg = DeepRegressor(dropout=0.2, **FAST).fit(X, y)
     assert reg.predict_uncertainty(X, return_samples=True).samples.shape == (100, 30)
+
+
+def test_convergence_warning_only_while_the_loss_still_falls():
+    X, y = classification(n_samples=50)
+    still_falling = DeepClassifier(early_stopping=False, max_epochs=3, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="still falling by more than tol"):
+        still_falling.fit(X, y)
+    flat = DeepClassifier(
+        early_stopping=False, optimizer="sgd", learning_rate=1e-12, max_epochs=3, random_state=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        flat.fit(X, y)  # max_epochs ended it, but more epochs would not help
+
+
+def test_sample_weight_of_the_wrong_length_is_named():
+    X, y = classification(n_samples=50)
+    with pytest.raises(ValueError, match=r"sample_weight.shape == \(49,\), expected \(50,\)"):
+        DeepClassifier(**FAST).fit(X, y, sample_weight=np.ones(49))
+
+
+def test_dataset_rows_match_the_batches():
+    X, y = classification(n_samples=20)
+    data = TensorData(torch.as_tensor(X), torch.as_tensor(y), None, torch.tensor([3, 7]))
+    x_row, (y_row, weight) = data[1]
+    assert torch.equal(x_row, torch.as_tensor(X[7])) and int(y_row) == y[7] and weight is None
