@@ -77,6 +77,7 @@ def main():
             momentum=0.9,
             batch_size=128,
             max_epochs=EPOCHS,
+            early_stopping=False,  # all EPOCHS epochs, on every training row
             l2=0.0,
             diagnostics=True,
             random_state=0,

@@ -81,7 +81,9 @@ def entropy_of_right_and_wrong():
     X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        clf = DeepClassifier(dropout=0.3, max_epochs=5 if QUICK else 200, random_state=0)
+        clf = DeepClassifier(
+            dropout=0.3, early_stopping=False, max_epochs=5 if QUICK else 200, random_state=0
+        )
         clf.fit(X_train, y_train)
     result = clf.predict_uncertainty(X_test, n_samples=10 if QUICK else 100, random_state=0)
     wrong = clf.classes_[result.mean.argmax(axis=1)] != y_test
