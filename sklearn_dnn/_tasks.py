@@ -104,6 +104,24 @@ def classification_task_class(y):
     return MultilabelTask if type_of_target(y) == "multilabel-indicator" else ClassificationTask
 
 
+def _probability_summary(proba, entropy, return_samples):
+    """Uncertainty fields from sampled probabilities of shape (S, rows, ...).
+
+    ``entropy`` maps probabilities to a per-row entropy (summed over the
+    last axis); mutual information is the entropy of the mean minus the
+    mean entropy of the samples (BALD).
+    """
+    mean = proba.mean(axis=0)
+    total = entropy(mean)
+    return {
+        "mean": mean,
+        "std": proba.std(axis=0),
+        "entropy": total,
+        "mutual_info": np.clip(total - entropy(proba).mean(axis=0), 0.0, None),
+        "samples": proba if return_samples else None,
+    }
+
+
 class ClassificationTask:
     """Single-label classification: one logit per class, cross-entropy loss.
 
@@ -223,16 +241,7 @@ class ClassificationTask:
     @staticmethod
     def summarize(logits, return_samples):
         """Fields of :class:`ClassificationUncertainty` from logits of shape (S, rows, C)."""
-        proba = softmax(logits, axis=-1)
-        mean = proba.mean(axis=0)
-        entropy = _entropy(mean)
-        return {
-            "mean": mean,
-            "std": proba.std(axis=0),
-            "entropy": entropy,
-            "mutual_info": np.clip(entropy - _entropy(proba).mean(axis=0), 0.0, None),
-            "samples": proba if return_samples else None,
-        }
+        return _probability_summary(softmax(logits, axis=-1), _entropy, return_samples)
 
 
 class MultilabelTask:
@@ -333,16 +342,7 @@ class MultilabelTask:
         Per label: mean and std of its probability; per row: the entropy
         and mutual information summed over the labels' binary distributions.
         """
-        proba = expit(logits)
-        mean = proba.mean(axis=0)
-        entropy = _binary_entropies(mean)
-        return {
-            "mean": mean,
-            "std": proba.std(axis=0),
-            "entropy": entropy,
-            "mutual_info": np.clip(entropy - _binary_entropies(proba).mean(axis=0), 0.0, None),
-            "samples": proba if return_samples else None,
-        }
+        return _probability_summary(expit(logits), _binary_entropies, return_samples)
 
 
 class RegressionTask:
