@@ -104,6 +104,7 @@ def test_one_class_for_a_classifier():
         ("activation", int, r"activation must be .* got the class <class 'int'>"),
         ("optimizer", dict, r"optimizer must be .* got the class <class 'dict'>"),
         ("batch_size", 0, r"'batch_size' parameter"),
+        ("momentum", 1.5, r"'momentum' parameter .* range \[0.0, 1.0\]"),
         ("validation_fraction", 1.0, r"'validation_fraction' parameter .* range \(0.0, 1.0\)"),
     ],
 )
