@@ -437,3 +437,18 @@ def test_dataset_rows_match_the_batches():
     data = TensorData(torch.as_tensor(X), torch.as_tensor(y), None, torch.tensor([3, 7]))
     x_row, (y_row, weight) = data[1]
     assert torch.equal(x_row, torch.as_tensor(X[7])) and int(y_row) == y[7] and weight is None
+
+
+def test_auto_batch_size_is_200_rows():
+    X, y = classification(n_samples=201)
+    clf = DeepClassifier(early_stopping=False, **FAST).fit(X, y)
+    assert clf.history_[0]["train_batch_count"] == 2
+
+
+def test_one_monte_carlo_sample_is_allowed():
+    X, y = regression(n_samples=30)
+    reg = DeepRegressor(dropout=0.2, **FAST).fit(X, y)
+    result = reg.predict_uncertainty(X, n_samples=1, return_samples=True)
+    assert result.samples.shape == (1, 30) and np.all(result.std == 0)
+    with pytest.raises(ValueError, match="n_samples must be a positive integer"):
+        reg.predict_uncertainty(X, n_samples=0)
