@@ -351,11 +351,10 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
     def _subset(tensors, sample_weight, rows, device):
         """The rows ``rows`` of the data (all rows when ``rows`` is None), without a copy."""
         X, target, weight = tensors
-        if rows is None:
-            equal = np.all(sample_weight == sample_weight[0])
-            return TensorData(X, target, None if equal else weight)
-        equal = np.all(sample_weight[rows] == sample_weight[rows[0]])
-        return TensorData(X, target, None if equal else weight, as_tensor(rows, device))
+        own = sample_weight if rows is None else sample_weight[rows]
+        equal = np.all(own == own[0])
+        index = None if rows is None else as_tensor(rows, device)
+        return TensorData(X, target, None if equal else weight, index)
 
     def _split_rows(self, target, task, rng, incremental=False):
         """Training and validation row indices: see :func:`~sklearn_dnn._plan.split_rows`."""

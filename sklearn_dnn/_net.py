@@ -112,29 +112,30 @@ class TensorData(Dataset):
         X, (y, weight) = self.batch(slice(i, i + 1))
         return X[0], (y[0], None if weight is None else weight[0])
 
-    def batch(self, index):
-        """The rows at ``index`` (a slice or an index tensor into this set)."""
+    def _take(self, tensor, index):
+        """The rows of one of this set's tensors at ``index`` (a slice or an index tensor)."""
         if self.rows is not None:
             index = self.rows[index]
         if isinstance(index, slice):
-            X, y = self.X[index], self.y[index]
-            w = None if self.sample_weight is None else self.sample_weight[index]
-        else:
-            X, y = self.X.index_select(0, index), self.y.index_select(0, index)
-            w = None if self.sample_weight is None else self.sample_weight.index_select(0, index)
-        return X, (y, w)
+            return tensor[index]
+        return tensor.index_select(0, index)
+
+    def batch(self, index):
+        """The rows at ``index`` (a slice or an index tensor into this set)."""
+        w = None if self.sample_weight is None else self._take(self.sample_weight, index)
+        return self._take(self.X, index), (self._take(self.y, index), w)
 
     def inputs(self):
         """The inputs of this set's rows, as a tensor."""
-        return self.batch(slice(None))[0]
+        return self._take(self.X, slice(None))
 
     def targets(self):
-        """The targets of this set's rows, as a tensor."""
-        return self.batch(slice(None))[1][0]
+        """The targets of this set's rows, as a tensor (the inputs are not gathered)."""
+        return self._take(self.y, slice(None))
 
     def weights(self):
         """The sample weights of this set's rows, or None for equal weights."""
-        return self.batch(slice(None))[1][1]
+        return None if self.sample_weight is None else self._take(self.sample_weight, slice(None))
 
 
 class SliceLoader:
