@@ -68,6 +68,7 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
         "initializer": [Options({"auto", *INITIALIZERS}), callable],
         "batchnorm": ["boolean"],
         "dropout": [Interval(Real, 0, 1, closed="left")],
+        "ensemble_size": [Interval(Integral, 1, None, closed="left")],
         "optimizer": [Options(set(OPTIMIZERS)), type],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "momentum": [Interval(Real, 0, 1, closed="both")],
@@ -117,6 +118,7 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
         initializer,
         batchnorm,
         dropout,
+        ensemble_size,
         optimizer,
         learning_rate,
         momentum,
@@ -153,6 +155,7 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
         self.initializer = initializer
         self.batchnorm = batchnorm
         self.dropout = dropout
+        self.ensemble_size = ensemble_size
         self.optimizer = optimizer
         self.learning_rate = learning_rate
         self.momentum = momentum
@@ -337,6 +340,7 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
             batch_size=batch_size,
             batchnorm=batchnorm,
             hidden_layer_sizes=self._hidden_layer_sizes(),
+            ensemble_size=self.ensemble_size,
             n_frozen=n_frozen,
             groups=ParameterGroups(n_frozen, self.learning_rate, self.unfrozen_lr_factor),
             init_seed=init_seed,
@@ -438,6 +442,9 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
 
     def _forward(self, X, finish=None):
         """Network outputs for ``X`` as a float64 array, computed chunk by chunk.
+
+        An ensemble's module returns its members' outputs combined (mean
+        probabilities for a classifier, mean values for a regressor).
 
         ``finish`` maps each chunk's raw outputs (float64, shape
         (rows, n_outputs)) to the returned values (probabilities, say), so

@@ -7,7 +7,37 @@ import sys
 import torch
 from skorch.callbacks import Callback, PrintLog
 
+from ._module import member_rows
 from .exceptions import TrainingDivergedError
+
+
+class ClipGradNorm(Callback):
+    """Rescale each member's gradient to an L2 norm of at most ``max_norm``.
+
+    As ``torch.nn.utils.clip_grad_norm_`` over all parameters that have a
+    gradient, but member by member: in an ensemble one member's large
+    gradient never shrinks another's step.
+
+    Parameters
+    ----------
+    max_norm : float
+    n_members : int
+    """
+
+    def __init__(self, max_norm, n_members):
+        self.max_norm = max_norm
+        self.n_members = n_members
+
+    def on_grad_computed(self, net, named_parameters, training=False, **kwargs):
+        grads = [p.grad for _, p in named_parameters if p.grad is not None]
+        if not grads:
+            return
+        with torch.no_grad():
+            rows = [member_rows(g, self.n_members) for g in grads]
+            norms = torch.stack([r.square().sum(dim=1) for r in rows]).sum(dim=0).sqrt()
+            factor = (self.max_norm / (norms + 1e-6)).clamp_(max=1.0).unsqueeze(1)
+            for r in rows:
+                r.mul_(factor)
 
 
 class MaxNorm(Callback):
@@ -29,7 +59,8 @@ class MaxNorm(Callback):
             return
         with torch.no_grad():
             for weight in self.groups.trained_hidden_weights(net.module_):  # frozen: untouched
-                weight.renorm_(p=2, dim=0, maxnorm=self.max_norm)
+                # (members, units, inputs): one row per member and unit.
+                weight.view(-1, weight.shape[-1]).renorm_(p=2, dim=0, maxnorm=self.max_norm)
 
 
 class DivergenceGuard(Callback):
@@ -78,7 +109,7 @@ class EpochRecorder(Callback):
         self._outputs = []
 
     def on_batch_end(self, net, training=False, y_pred=None, batch=None, **kwargs):
-        if not training:
+        if not training:  # the ensemble's outputs (the module is in eval mode)
             self._outputs.append(y_pred.detach())
 
     def on_epoch_end(self, net, dataset_valid=None, **kwargs):

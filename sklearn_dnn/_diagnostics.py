@@ -32,6 +32,7 @@ from torch import nn
 
 from ._checks import warn
 from ._compat import BATCHNORM_LAYERS, tensor_norms
+from ._module import EnsembleLinear
 from .exceptions import GradientHealthWarning
 
 # The gradient of the input layer this many times smaller than the output
@@ -50,7 +51,7 @@ RECORDER_NAME = "gradient_norms"
 
 # Layers of a hidden block that come before its activation, and layers
 # after it that are the identity in evaluation mode.
-_PRE_ACTIVATION = (nn.Linear, *BATCHNORM_LAYERS)
+_PRE_ACTIVATION = (EnsembleLinear, *BATCHNORM_LAYERS)
 _DROPOUT = (nn.Dropout, nn.AlphaDropout)
 
 _INIT_REMEDIES = (
@@ -177,9 +178,10 @@ def dead_unit_fractions(module, X, max_rows=DEAD_UNIT_ROWS):
             z.requires_grad_(True)
             with torch.enable_grad():
                 a = activation(z)
-                projection = torch.randn(a.shape[1:], generator=generator, dtype=a.dtype)
+                projection = torch.randn(a.shape[-1:], generator=generator, dtype=a.dtype)
                 (slope,) = torch.autograd.grad((a * projection.to(a.device)).sum(), z)
-            fractions.append((slope == 0).all(dim=0).double().mean().item())
+            # Rows are the second-to-last axis (an ensemble's are (members, rows, units)).
+            fractions.append((slope == 0).all(dim=-2).double().mean().item())
             h = a.detach()
     finally:
         module.train(was_training)

@@ -9,9 +9,12 @@ other, and seeded results do not depend on what other threads do.
 """
 
 import copy
+import math
 
 import torch
+import torch.nn.functional as F
 from torch import nn
+from torch.func import functional_call
 
 from ._activations import activation_family, make_activation
 from ._compat import BATCHNORM_LAYERS
@@ -21,6 +24,43 @@ DROPOUT_LAYERS = (nn.Dropout, nn.AlphaDropout)
 
 # The SELU constants behind AlphaDropout (Klambauer et al., 2017).
 _SELU_ALPHA_PRIME = 1.7580993408473766
+
+
+# How the members' raw outputs, of shape (rows, members, outputs), combine
+# into the ensemble's (rows, outputs): each task names its own.
+def _single_member(outputs):
+    """The outputs of a lone member, or None for an ensemble."""
+    return outputs[:, 0] if outputs.shape[1] == 1 else None
+
+
+def _log_mean_exp(log_values):
+    """``log(mean(exp(log_values)))`` over the member axis (1), computed stably."""
+    return torch.logsumexp(log_values, dim=1) - math.log(log_values.shape[1])
+
+
+def combine_logits(outputs):
+    """Logits whose softmax is the members' mean probability."""
+    single = _single_member(outputs)
+    if single is not None:
+        return single
+    return _log_mean_exp(torch.log_softmax(outputs, dim=-1))
+
+
+def combine_label_logits(outputs):
+    """Per label, the logit of the members' mean probability."""
+    single = _single_member(outputs)
+    if single is not None:
+        return single
+    log_p = _log_mean_exp(torch.nn.functional.logsigmoid(outputs))
+    log_not_p = _log_mean_exp(torch.nn.functional.logsigmoid(-outputs))
+    return log_p - log_not_p
+
+
+def combine_values(outputs):
+    """The members' mean prediction."""
+    single = _single_member(outputs)
+    return single if single is not None else outputs.mean(dim=1)
+
 
 
 def apply_dropout(layer, x, generator):
@@ -47,8 +87,9 @@ def forward_with_dropout(module, X, generator):
 
     Every other layer runs in the mode the module is in; the module is
     not changed, so another thread may predict with it meanwhile.
+    Returns the members' outputs, of shape (rows, members, outputs).
     """
-    h = X
+    h = module.member_inputs(X)
     for block in module.hidden:
         for layer in block:
             h = (
@@ -56,16 +97,204 @@ def forward_with_dropout(module, X, generator):
                 if isinstance(layer, DROPOUT_LAYERS)
                 else layer(h)
             )
-    return module.output(h)
+    return module.member_outputs(module.output(h))
+
+
+class EnsembleLinear(nn.Module):
+    """The Linear layers of every member of an ensemble, with stacked weights.
+
+    ``weight`` has shape (members, out_features, in_features) and ``bias``
+    (members, out_features): member ``e``'s layer is an ``nn.Linear``
+    with ``weight[e]`` and ``bias[e]``. One member is a plain Linear layer.
+
+    The input is either 2-D, (rows, in_features), the same rows for every
+    member (prediction, and the first layer then costs one matrix
+    product), or 3-D, (members, rows, in_features), each member its own
+    rows (one batched matrix product). The output is 2-D for one member
+    and a 2-D input, and (members, rows, out_features) otherwise.
+    """
+
+    def __init__(self, in_features, out_features, ensemble_size=1, bias=True):
+        super().__init__()
+        self.in_features = in_features
+        self.out_features = out_features
+        self.ensemble_size = ensemble_size
+        # torch.empty: the caller initializes, so no global random draw happens here.
+        self.weight = nn.Parameter(torch.empty(ensemble_size, out_features, in_features))
+        if bias:
+            self.bias = nn.Parameter(torch.zeros(ensemble_size, out_features))
+        else:
+            self.register_parameter("bias", None)
+
+    @classmethod
+    def from_linear(cls, linear):
+        """A one-member layer holding a copy of ``linear``'s (an ``nn.Linear``) weights."""
+        layer = cls(linear.in_features, linear.out_features, 1, bias=linear.bias is not None)
+        layer.to(linear.weight.dtype)
+        with torch.no_grad():
+            layer.weight.copy_(linear.weight.detach().cpu().unsqueeze(0))
+            if linear.bias is not None:
+                layer.bias.copy_(linear.bias.detach().cpu().unsqueeze(0))
+        return layer
+
+    def repeated(self, ensemble_size):
+        """A layer of ``ensemble_size`` members, each a copy of this one-member layer."""
+        layer = type(self)(
+            self.in_features, self.out_features, ensemble_size, bias=self.bias is not None
+        ).to(self.weight.dtype)
+        with torch.no_grad():
+            layer.weight.copy_(self.weight.detach().expand_as(layer.weight))
+            if self.bias is not None:
+                layer.bias.copy_(self.bias.detach().expand_as(layer.bias))
+        return layer
+
+    def forward(self, h):
+        members = self.ensemble_size
+        if h.dim() == 2:  # the same rows for every member: one matrix product
+            bias = None if self.bias is None else self.bias.reshape(-1)
+            out = F.linear(h, self.weight.reshape(-1, self.in_features), bias)
+            if members == 1:
+                return out
+            return out.view(len(h), members, self.out_features).transpose(0, 1)
+        weight = self.weight.transpose(1, 2)
+        if self.bias is None:
+            return torch.bmm(h, weight)
+        return torch.baddbmm(self.bias.unsqueeze(1), h, weight)
+
+    def extra_repr(self):
+        members = f", ensemble_size={self.ensemble_size}" if self.ensemble_size > 1 else ""
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}"
+            f"{members}, bias={self.bias is not None}"
+        )
+
+
+class MemberBatchNorm(nn.BatchNorm1d):
+    """Batch normalization of every member's units, each over its own rows.
+
+    A ``BatchNorm1d`` over ``members * width`` features, member-major (the
+    first ``width`` are member 0's): a (members, rows, width) input is
+    normalized per member and unit. One member is a plain ``BatchNorm1d``.
+    """
+
+    def __init__(self, width, ensemble_size=1, **kwargs):
+        super().__init__(width * ensemble_size, **kwargs)
+        self.width = width
+        self.ensemble_size = ensemble_size
+
+    @classmethod
+    def tiled(cls, batchnorm, ensemble_size):
+        """``ensemble_size`` copies of a one-member ``batchnorm`` (its weights and statistics)."""
+        width = batchnorm.num_features
+        layer = cls(
+            width,
+            ensemble_size,
+            eps=batchnorm.eps,
+            momentum=batchnorm.momentum,
+            affine=batchnorm.affine,
+            track_running_stats=batchnorm.track_running_stats,
+        ).to(next(iter(batchnorm.state_dict().values())).dtype)
+        with torch.no_grad():
+            for name, value in batchnorm.state_dict().items():
+                target = layer.state_dict()[name]
+                target.copy_(value.cpu().repeat(ensemble_size) if value.dim() else value.cpu())
+        return layer
+
+    def forward(self, h):
+        if h.dim() == 2:
+            return super().forward(h)
+        members, rows, width = h.shape
+        flat = h.transpose(0, 1).reshape(rows, members * width)
+        return super().forward(flat).view(rows, members, width).transpose(0, 1)
+
+
+class MemberActivation(nn.Module):
+    """An activation with parameters (``PReLU``), one set of parameters per member.
+
+    The parameters are stacked on a leading member axis, like every other
+    parameter of an ensemble; member ``e`` applies ``activation`` with
+    its own slice to its own (rows, width) input.
+    """
+
+    def __init__(self, activation, ensemble_size):
+        super().__init__()
+        self.ensemble_size = ensemble_size
+        self.names = [name for name, _ in activation.named_parameters()]
+        self.stacked = nn.ParameterList(
+            nn.Parameter(p.detach().unsqueeze(0).repeat(ensemble_size, *([1] * p.dim())).clone())
+            for _, p in activation.named_parameters()
+        )
+        # Not registered as a submodule: its own parameters are never used.
+        object.__setattr__(self, "activation", activation)
+
+    def forward(self, h):
+        outputs = [
+            functional_call(
+                self.activation, {n: p[e] for n, p in zip(self.names, self.stacked, strict=True)}, (h[e],)
+            )
+            for e in range(self.ensemble_size)
+        ]
+        return torch.stack(outputs)
+
+    def extra_repr(self):
+        return f"{self.activation!r} x {self.ensemble_size}"
+
+
+def member_activation(activation, ensemble_size):
+    """``activation`` for ``ensemble_size`` members: its parameters, if any, per member."""
+    if ensemble_size == 1 or next(activation.parameters(), None) is None:
+        return activation
+    return MemberActivation(activation, ensemble_size)
+
+
+def blocks_for_members(blocks, ensemble_size):
+    """A copy of hidden ``blocks`` for ``ensemble_size`` members.
+
+    Blocks of that many members are copied as they are; the blocks of one
+    network are copied into every member.
+    """
+    blocks = copy.deepcopy(blocks)
+    members = blocks[0][0].ensemble_size
+    if members == ensemble_size:
+        return blocks
+    if members != 1:
+        raise ValueError(
+            f"The pretrained layers hold an ensemble of {members} members; an estimator "
+            f"of ensemble_size={ensemble_size} cannot reuse them. Use ensemble_size="
+            f"{members}, or a single network as the source."
+        )
+    for block in blocks:
+        for i, layer in enumerate(block):
+            if isinstance(layer, EnsembleLinear):
+                block[i] = layer.repeated(ensemble_size)
+            elif isinstance(layer, nn.BatchNorm1d):
+                block[i] = MemberBatchNorm.tiled(layer, ensemble_size)
+            else:
+                block[i] = member_activation(layer, ensemble_size)
+    return blocks
 
 
 class MLP(nn.Module):
-    """A stack of hidden blocks followed by a linear output layer.
+    """A stack of hidden blocks followed by a linear output layer, for one or more members.
 
     Each hidden block is ``Linear -> [BatchNorm1d] -> activation ->
     [Dropout]``, in ``self.hidden`` (a ``Sequential`` of ``Sequential``
     blocks); the output layer, ``self.output``, returns raw scores
     (logits for a classifier).
+
+    An ensemble of ``ensemble_size`` networks is one module: every layer
+    holds the members' weights stacked on a leading axis
+    (:class:`EnsembleLinear`, :class:`MemberBatchNorm`,
+    :class:`MemberActivation`) and runs them in batched operations. A
+    plain network is the ensemble of one member; nothing else differs.
+
+    :meth:`members` takes (rows, features), the same rows for every
+    member, or (rows, members, features), each member its own rows, and
+    returns the members' outputs, of shape (rows, members, n_outputs).
+    ``forward`` returns them while the module trains (each member's loss
+    is its own); in evaluation mode it returns the ensemble's outputs,
+    (rows, n_outputs), the members' combined by ``combine``: what
+    ``predict``, the validation loss and skorch's ``net.forward`` read.
 
     Parameters
     ----------
@@ -88,11 +317,18 @@ class MLP(nn.Module):
         the activation is SELU, so self-normalization holds.
     dtype : torch.dtype
     pretrained : PretrainedLayers or None
-        Hidden blocks to start from (copied) instead of new ones.
+        Hidden blocks to start from (copied) instead of new ones; a single
+        network's blocks are copied into every member.
     n_frozen : int
         Hidden blocks, input side first, that start frozen.
     seed : int
         Seeds the initialization of the new weights.
+    ensemble_size : int
+        Number of members; each is initialized with its own draws.
+    combine : callable
+        Maps the members' outputs (rows, members, n_outputs) to the
+        ensemble's (rows, n_outputs); :func:`combine_values` (the mean) by
+        default, :func:`combine_logits` for a classifier.
 
     Attributes
     ----------
@@ -114,8 +350,12 @@ class MLP(nn.Module):
         pretrained=None,
         n_frozen=0,
         seed=0,
+        ensemble_size=1,
+        combine=combine_values,
     ):
         super().__init__()
+        self.ensemble_size = ensemble_size
+        self.combine = combine
         init_generator = torch.Generator().manual_seed(seed)
         if pretrained is None:
             self.hidden = _new_hidden_blocks(
@@ -126,14 +366,16 @@ class MLP(nn.Module):
                 batchnorm,
                 dropout,
                 init_generator,
+                ensemble_size,
             )
             width_in = hidden_layer_sizes[-1] if len(hidden_layer_sizes) else n_features
         else:
-            self.hidden = copy.deepcopy(pretrained.blocks)
+            self.hidden = blocks_for_members(pretrained.blocks, ensemble_size)
             width_in = pretrained.output_width
-        self.output = _empty_linear(width_in, n_outputs, bias=True)
-        nn.init.xavier_uniform_(self.output.weight, generator=init_generator)
-        nn.init.zeros_(self.output.bias)
+        self.output = EnsembleLinear(width_in, n_outputs, ensemble_size)
+        with torch.no_grad():
+            for member in self.output.weight:
+                nn.init.xavier_uniform_(member, generator=init_generator)
         self.to(dtype)
         self.generator = None
         self.n_frozen = 0
@@ -165,45 +407,68 @@ class MLP(nn.Module):
             self._set_modes(mode)
         return self
 
-    def forward(self, X):
+    def member_inputs(self, X):
+        """``X`` as the first layer takes it: (rows, features) or (members, rows, features)."""
+        if X.dim() == 2:
+            return X
+        return X[:, 0] if self.ensemble_size == 1 else X.transpose(0, 1)
+
+    @staticmethod
+    def member_outputs(out):
+        """The output layer's result as (rows, members, n_outputs)."""
+        return out.unsqueeze(1) if out.dim() == 2 else out.transpose(0, 1)
+
+    def members(self, X):
+        """The members' outputs for ``X``, of shape (rows, members, n_outputs)."""
         if self.training and self.generator is not None:
             return forward_with_dropout(self, X, self.generator)
-        return self.output(self.hidden(X))
+        return self.member_outputs(self.output(self.hidden(self.member_inputs(X))))
+
+    def forward(self, X):
+        outputs = self.members(X)
+        return outputs if self.training else self.combine(outputs)
 
     def linear_layers(self):
         """All Linear layers, input side first, the output layer last."""
-        return [m for m in self.modules() if isinstance(m, nn.Linear)]
+        return [m for m in self.modules() if isinstance(m, EnsembleLinear)]
 
     def dropout_rates(self):
         """The rate of every dropout layer (empty without dropout)."""
         return [m.p for m in self.modules() if isinstance(m, DROPOUT_LAYERS)]
 
 
-def _empty_linear(width_in, width_out, bias):
-    """A Linear layer whose weights are left for the caller to initialize.
+def member_rows(tensor, ensemble_size):
+    """``tensor`` (a parameter, or its gradient) as a view of shape (members, -1).
 
-    Built on the meta device, so that torch's own initialization, which
-    draws from the global generator, never runs.
+    Every parameter of an :class:`MLP` is member-major: its first
+    ``numel / members`` entries are member 0's, and so on.
     """
-    return nn.Linear(width_in, width_out, bias=bias, device="meta").to_empty(device="cpu")
+    return tensor.view(ensemble_size, -1)
 
 
 def _new_hidden_blocks(
-    n_features, hidden_layer_sizes, activation, initializer, batchnorm, dropout, generator
+    n_features,
+    hidden_layer_sizes,
+    activation,
+    initializer,
+    batchnorm,
+    dropout,
+    generator,
+    ensemble_size,
 ):
     """``Linear -> [BatchNorm1d] -> activation -> [Dropout]`` for every hidden width."""
     blocks = []
     width_in = n_features
     for width in hidden_layer_sizes:
         act = make_activation(activation)
-        linear = _empty_linear(width_in, width, bias=not batchnorm)
-        initialize_weight(linear.weight, initializer, activation_family(act), generator)
-        if linear.bias is not None:
-            nn.init.zeros_(linear.bias)
+        linear = EnsembleLinear(width_in, width, ensemble_size, bias=not batchnorm)
+        with torch.no_grad():
+            for member in linear.weight:
+                initialize_weight(member, initializer, activation_family(act), generator)
         layers = [linear]
         if batchnorm:
-            layers.append(nn.BatchNorm1d(width))
-        layers.append(act)
+            layers.append(MemberBatchNorm(width, ensemble_size))
+        layers.append(member_activation(act, ensemble_size))
         if dropout > 0:
             alpha = isinstance(act, nn.SELU)
             layers.append(nn.AlphaDropout(dropout) if alpha else nn.Dropout(dropout))

@@ -153,14 +153,29 @@ class SliceLoader:
     generator : torch.Generator or None, default=None
         The source of the shuffling; one generator serves every pass, so
         each epoch gets its own order.
+    n_members : int, default=1
+        With ``shuffle``, every member of an ensemble gets its own order of
+        the rows, and each batch holds every member's rows: inputs of
+        shape (rows, members, features), targets and weights of shape
+        (rows, members, ...). Without ``shuffle``, batches hold rows for
+        all members alike (inputs of shape (rows, features)).
     """
 
-    def __init__(self, dataset, batch_size, shuffle=False, merge_singleton=False, generator=None):
+    def __init__(
+        self,
+        dataset,
+        batch_size,
+        shuffle=False,
+        merge_singleton=False,
+        generator=None,
+        n_members=1,
+    ):
         self.dataset = dataset
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.merge_singleton = merge_singleton
         self.generator = generator
+        self.n_members = n_members
 
     def _bounds(self):
         n = len(self.dataset)
@@ -179,9 +194,20 @@ class SliceLoader:
             for start, end in self._bounds():
                 yield data.batch(slice(start, end))
             return
-        order = torch.randperm(len(data), generator=self.generator).to(data.X.device)
+        members = self.n_members
+        orders = torch.stack(
+            [torch.randperm(len(data), generator=self.generator) for _ in range(members)]
+        ).to(data.X.device)
         for start, end in self._bounds():
-            yield data.batch(order[start:end])
+            X, (y, w) = data.batch(orders[:, start:end].reshape(-1))
+            yield _by_member(X, members), (_by_member(y, members), _by_member(w, members))
+
+
+def _by_member(tensor, members):
+    """Rows gathered member by member, (members * rows, ...), as (rows, members, ...) (a view)."""
+    if tensor is None:
+        return None
+    return tensor.view(members, -1, *tensor.shape[1:]).transpose(0, 1)
 
 
 class TrainingNet(NeuralNet):
@@ -200,6 +226,13 @@ class TrainingNet(NeuralNet):
     its loss (the batch's ``train_loss``) is the data loss alone, and the
     penalty goes to the batch's ``train_penalty``: training and validation
     losses measure the same thing, and are comparable.
+
+    An ensemble's members train together: each member's loss is the
+    weighted mean over its own rows, and the step minimizes the sum of the
+    members' losses and penalties, so every member gets the gradient it
+    would get alone. A training step reports the members' mean loss and
+    penalty; the validation loss is that of the ensemble's prediction
+    (in evaluation mode the module combines its members' outputs).
     """
 
     def __init__(self, *args, l1=0.0, l2=0.0, groups=None, **kwargs):
@@ -231,21 +264,30 @@ class TrainingNet(NeuralNet):
             penalty = penalty + self.l2 * sum(w.square().sum() for w in weights)
         return penalty
 
+    def _per_sample(self, y_pred, target):
+        per_sample = self.criterion_(y_pred, target)
+        return per_sample.mean(dim=1) if per_sample.ndim > 1 else per_sample
+
     def get_loss(self, y_pred, y_true, X=None, training=False):
         target, weight = y_true
-        per_sample = self.criterion_(y_pred, target)
-        if per_sample.ndim > 1:
-            per_sample = per_sample.mean(dim=1)
+        if not training:  # y_pred: the ensemble's outputs (the module is in eval mode)
+            per_sample = self._per_sample(y_pred, target)
+            if weight is None:
+                return per_sample.mean()
+            return (per_sample * weight).sum() / weight.sum()
+        # Training: every member on its own rows; y_pred (rows, members, outputs).
+        rows, members = y_pred.shape[:2]
+        per_sample = self._per_sample(y_pred.flatten(0, 1), target.flatten(0, 1))
+        per_sample = per_sample.view(rows, members)
         if weight is None:
-            loss = per_sample.mean()
+            member_losses = per_sample.mean(dim=0)
         else:
-            loss = (per_sample * weight).sum() / weight.sum()
-        if training:
-            penalty = self.penalty()
-            reported = penalty.detach() if torch.is_tensor(penalty) else penalty
-            self._step_losses = (loss.detach(), float(reported))
-            loss = loss + penalty
-        return loss
+            member_losses = (per_sample * weight).sum(dim=0) / weight.sum(dim=0)
+        # The sum: each member's gradient is the one it would get alone.
+        penalty = self.penalty()
+        reported = penalty.detach() if torch.is_tensor(penalty) else penalty
+        self._step_losses = (member_losses.detach().mean(), float(reported) / members)
+        return member_losses.sum() + penalty
 
     def train_step(self, batch, **fit_params):
         self._step_losses = None

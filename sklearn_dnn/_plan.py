@@ -75,6 +75,7 @@ class FitPlan:
     batch_size: int
     batchnorm: bool
     hidden_layer_sizes: tuple
+    ensemble_size: int
     n_frozen: int
     groups: ParameterGroups
     init_seed: int

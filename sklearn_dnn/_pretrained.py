@@ -15,6 +15,7 @@ import numpy as np
 from torch import nn
 
 from ._activations import ACTIVATIONS
+from ._module import EnsembleLinear, MemberActivation, MemberBatchNorm
 from ._pipeline import split_pipeline
 
 
@@ -27,9 +28,11 @@ class PretrainedLayers:
     Parameters
     ----------
     blocks : torch.nn.Sequential
-        One ``Sequential`` per hidden layer: ``Linear`` followed by its
-        batch normalization, activation and dropout, if any. Kept on the
-        CPU; never trained (the estimator trains a copy).
+        One ``Sequential`` per hidden layer: an
+        :class:`~sklearn_dnn._module.EnsembleLinear` (of one member, or of
+        every member of a source ensemble) followed by its batch
+        normalization, activation and dropout, if any. Kept on the CPU;
+        never trained (the estimator trains a copy).
     feature_names : ndarray of str or None
         Names of the features the source was fitted on, for error messages.
     """
@@ -54,11 +57,20 @@ class PretrainedLayers:
         return len(self.blocks)
 
     @property
+    def n_members(self):
+        """Number of members of the source (1 for a single network)."""
+        return self.blocks[0][0].ensemble_size
+
+    @property
     def has_batchnorm(self):
         return any(isinstance(m, nn.BatchNorm1d) for m in self.blocks.modules())
 
     def architecture(self):
-        """The estimator hyperparameters that describe the reused layers."""
+        """The estimator hyperparameters that describe the reused layers.
+
+        ``ensemble_size`` is among them for a source ensemble only: one
+        network's layers can start every member of any ensemble.
+        """
         first = list(self.blocks[0])
         activation = next(
             (
@@ -68,6 +80,8 @@ class PretrainedLayers:
             ),
             None,
         )
+        if isinstance(activation, MemberActivation):
+            activation = activation.activation
         name = next(
             (
                 name
@@ -77,12 +91,15 @@ class PretrainedLayers:
             None,
         )
         rates = [m.p for m in self.blocks.modules() if isinstance(m, (nn.Dropout, nn.AlphaDropout))]
-        return {
+        architecture = {
             "hidden_layer_sizes": tuple(block[0].out_features for block in self.blocks),
             "activation": name if name is not None else copy.deepcopy(activation),
             "batchnorm": self.has_batchnorm,
             "dropout": rates[0] if rates else 0.0,
         }
+        if self.n_members > 1:
+            architecture["ensemble_size"] = self.n_members
+        return architecture
 
     def check_architecture(self, estimator):
         """Raise a ValueError when the estimator's architecture settings differ from the layers'."""
@@ -169,7 +186,7 @@ class PretrainedLayers:
             )
         if len(blocks) == 0:
             raise ValueError("The source has no hidden layer to reuse.")
-        blocks = copy.deepcopy(blocks).cpu()
+        blocks = _as_member_blocks(copy.deepcopy(blocks).cpu())
         for param in blocks.parameters():
             param.requires_grad_(False)
         return cls(blocks, feature_names)
@@ -177,6 +194,17 @@ class PretrainedLayers:
     def __repr__(self):
         widths = tuple(block[0].out_features for block in self.blocks)
         return f"PretrainedLayers(n_features={self.n_features}, hidden_layer_sizes={widths})"
+
+
+def _as_member_blocks(blocks):
+    """``blocks`` with every ``nn.Linear`` and ``nn.BatchNorm1d`` as its one-member form."""
+    for block in blocks:
+        for i, layer in enumerate(block):
+            if isinstance(layer, nn.Linear):
+                block[i] = EnsembleLinear.from_linear(layer)
+            elif isinstance(layer, nn.BatchNorm1d) and not isinstance(layer, MemberBatchNorm):
+                block[i] = MemberBatchNorm.tiled(layer, 1)
+    return blocks
 
 
 def _follows_linear(layer):
@@ -211,7 +239,8 @@ def _blocks_of_sequential(sequential):
     return nn.Sequential(*blocks)
 
 
-# Hyperparameters that from_pretrained takes from the source.
+# Hyperparameters that from_pretrained takes from the source (and
+# ensemble_size, from a source ensemble).
 ARCHITECTURE_PARAMS = ("hidden_layer_sizes", "activation", "batchnorm", "dropout")
 
 
@@ -268,18 +297,19 @@ class TransferMixin:
         >>> model.fit(X[y >= 8], y[y >= 8]).score(X[y >= 8], y[y >= 8]) > 0.9
         True
         """
-        given = sorted(set(params) & set(ARCHITECTURE_PARAMS))
+        pretrained = PretrainedLayers.from_source(source)
+        architecture = pretrained.architecture()
+        given = sorted(set(params) & set(architecture))
         if given:
             raise ValueError(
                 f"from_pretrained copies the architecture of the source, so {given} "
                 "cannot be set: the reused layers define them. To train another "
                 "architecture, build the estimator directly."
             )
-        pretrained = PretrainedLayers.from_source(source)
         return cls(
             pretrained=pretrained,
             n_frozen=n_frozen,
             unfreeze_after=unfreeze_after,
-            **pretrained.architecture(),
+            **architecture,
             **params,
         )

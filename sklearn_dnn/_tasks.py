@@ -34,6 +34,10 @@ The interface, implemented by :class:`ClassificationTask`,
                            encoded targets, raw outputs and weights, higher
                            is better; a ValueError names the task's scores
 ``fitted_attributes()``    the estimator attributes the task publishes
+``combine_members(out)``   the members' raw outputs, a tensor of shape
+                           (rows, members, n_outputs), -> the ensemble's
+                           raw outputs (rows, n_outputs): what every
+                           prediction and validation score reads
 ``predict(outputs)``       raw outputs -> ``predict``'s answer
 ``predict_proba(outputs)``  raw outputs -> probabilities (classification
                            tasks; also ``predict_log_proba``)
@@ -59,6 +63,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import column_or_1d
 from torch import nn
 
+from ._module import combine_label_logits, combine_logits, combine_values
 from ._uncertainty import ClassificationUncertainty, RegressionUncertainty
 
 
@@ -136,6 +141,7 @@ class ClassificationTask:
     criterion = nn.CrossEntropyLoss
     uncertainty_result = ClassificationUncertainty
     min_validation_rows = 1
+    combine_members = staticmethod(combine_logits)
 
     def __init__(self, classes):
         self.classes = classes
@@ -263,6 +269,7 @@ class MultilabelTask:
     criterion = nn.BCEWithLogitsLoss
     uncertainty_result = ClassificationUncertainty
     min_validation_rows = 1
+    combine_members = staticmethod(combine_label_logits)
     weigh = staticmethod(ClassificationTask.weigh)
 
     def __init__(self, n_labels):
@@ -362,6 +369,7 @@ class RegressionTask:
     criterion = nn.MSELoss
     uncertainty_result = RegressionUncertainty
     min_validation_rows = 2  # R^2 needs two rows
+    combine_members = staticmethod(combine_values)
 
     def __init__(self, mean, scale, y_ndim):
         self.mean = mean

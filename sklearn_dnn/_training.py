@@ -22,10 +22,11 @@ import copy
 import importlib.util
 from functools import partial
 
-from skorch.callbacks import Callback, GradientNormClipping, ProgressBar
+from skorch.callbacks import Callback, ProgressBar
 from skorch.helper import predefined_split
 
 from ._callbacks import (
+    ClipGradNorm,
     DivergenceGuard,
     EpochRecorder,
     MaxNorm,
@@ -95,7 +96,14 @@ OWN_CALLBACKS = frozenset(
 )
 
 # The architecture: a change under trained weights is refused.
-WARM_START_FIXED = ("hidden_layer_sizes", "activation", "initializer", "batchnorm", "pretrained")
+WARM_START_FIXED = (
+    "hidden_layer_sizes",
+    "activation",
+    "initializer",
+    "batchnorm",
+    "ensemble_size",
+    "pretrained",
+)
 
 
 def _same(a, b):
@@ -170,7 +178,7 @@ def build_net(estimator, plan, extra_callbacks=()):
         ("recorder", EpochRecorder(plan.valid_score, groups)),
     ]
     if est.clip_grad_norm is not None:
-        callbacks.append(("clip", GradientNormClipping(est.clip_grad_norm)))
+        callbacks.append(("clip", ClipGradNorm(est.clip_grad_norm, plan.ensemble_size)))
     if est.max_norm is not None:
         callbacks.append(("max_norm", MaxNorm(est.max_norm, groups)))
     if plan.n_frozen and est.unfreeze_after is not None:
@@ -215,6 +223,8 @@ def build_net(estimator, plan, extra_callbacks=()):
         module__pretrained=est.pretrained,
         module__n_frozen=plan.n_frozen,
         module__seed=plan.init_seed,
+        module__ensemble_size=plan.ensemble_size,
+        module__combine=plan.task.combine_members,
         criterion=plan.task.criterion,
         criterion__reduction="none",
         optimizer=partial(
@@ -227,6 +237,7 @@ def build_net(estimator, plan, extra_callbacks=()):
         iterator_train__shuffle=True,
         iterator_train__merge_singleton=plan.batchnorm,
         iterator_train__generator=plan.generator,
+        iterator_train__n_members=plan.ensemble_size,
         iterator_valid=SliceLoader,
         train_split=None if plan.valid is None else predefined_split(plan.valid),
         callbacks=callbacks,

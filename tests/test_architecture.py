@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from sklearn_dnn import ACTIVATIONS, MLP, DeepClassifier, DeepRegressor
+from sklearn_dnn._module import EnsembleLinear, MemberBatchNorm
 
 from ._data import classification
 
@@ -36,7 +37,7 @@ def test_activation_name_builds_that_module_in_every_layer(name):
     blocks = list(clf.module_.hidden)
     assert len(blocks) == 2
     for block in blocks:
-        assert isinstance(block[0], nn.Linear)
+        assert isinstance(block[0], EnsembleLinear) and block[0].ensemble_size == 1
         assert isinstance(block[-1], EXPECTED_ACTIVATION[name])
     assert np.isfinite(clf.predict_proba(X)).all()
 
@@ -45,10 +46,11 @@ def test_widths_follow_hidden_layer_sizes_and_outputs_follow_target():
     X, y = classification(n_samples=60, n_features=7, n_classes=4)
     clf = DeepClassifier(hidden_layer_sizes=(5, 4, 3), max_epochs=1).fit(X, y)
     shapes = [tuple(layer.weight.shape) for layer in clf.module_.linear_layers()]
-    assert shapes == [(5, 7), (4, 5), (3, 4), (4, 3)]
+    # One member: the stacked weights of a plain network.
+    assert shapes == [(1, 5, 7), (1, 4, 5), (1, 3, 4), (1, 4, 3)]
 
     reg = DeepRegressor(hidden_layer_sizes=(), max_epochs=1).fit(X, np.c_[y, -y])
-    assert [tuple(layer.weight.shape) for layer in reg.module_.linear_layers()] == [(2, 7)]
+    assert [tuple(layer.weight.shape) for layer in reg.module_.linear_layers()] == [(1, 2, 7)]
 
 
 def test_activation_instance_is_copied_per_layer_and_keeps_its_settings():
@@ -74,7 +76,8 @@ def test_batchnorm_sits_between_linear_and_activation_and_drops_the_bias():
     clf = DeepClassifier(hidden_layer_sizes=(6, 6), batchnorm=True, max_epochs=2)
     clf.fit(X, y)
     for block in clf.module_.hidden:
-        assert [type(m) for m in block] == [nn.Linear, nn.BatchNorm1d, nn.ReLU]
+        assert [type(m) for m in block] == [EnsembleLinear, MemberBatchNorm, nn.ReLU]
+        assert isinstance(block[1], nn.BatchNorm1d)
         assert block[0].bias is None
     assert clf.module_.output.bias is not None
 

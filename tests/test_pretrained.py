@@ -11,6 +11,7 @@ from sklearn.model_selection import GridSearchCV
 from torch import nn
 
 from sklearn_dnn import DeepClassifier, DeepRegressor
+from sklearn_dnn._module import EnsembleLinear
 
 from ._data import classification, regression
 
@@ -28,7 +29,8 @@ def snapshot(module):
 
 
 def hidden_weight(model, i):
-    return model.module_.hidden[i][0].weight.detach()
+    """The weight matrix of hidden layer ``i`` of a single network (its one member)."""
+    return model.module_.hidden[i][0].weight[0].detach()
 
 
 def test_all_layers_frozen_by_default_and_new_output_layer(source):
@@ -58,8 +60,8 @@ def test_source_from_a_torch_sequential():
     X, y = classification(n_samples=100)
     clf = DeepClassifier.from_pretrained(sequential, **FIT).fit(X, y)
     blocks = list(clf.module_.hidden)
-    assert [type(m) for m in blocks[0]] == [nn.Linear, nn.ReLU]
-    assert [type(m) for m in blocks[1]] == [nn.Linear, nn.Tanh]
+    assert [type(m) for m in blocks[0]] == [EnsembleLinear, nn.ReLU]
+    assert [type(m) for m in blocks[1]] == [EnsembleLinear, nn.Tanh]
     assert clf.module_.output.in_features == 6  # the Sequential's output layer is dropped
     assert torch.equal(hidden_weight(clf, 1).float(), sequential[2].weight.detach())
 
@@ -127,7 +129,7 @@ def test_clone_and_grid_search_start_every_candidate_from_the_source(source):
     est = DeepClassifier.from_pretrained(source, **FIT)
     copy = clone(est)
     assert copy.pretrained is not est.pretrained
-    assert torch.equal(copy.pretrained.blocks[0][0].weight, hidden_weight(source, 0))
+    assert torch.equal(copy.pretrained.blocks[0][0].weight[0], hidden_weight(source, 0))
     search = GridSearchCV(
         est,
         {"learning_rate": [1e-3, 1e-2], "n_frozen": [1, 2], "unfreeze_after": [None, 2]},
@@ -135,7 +137,7 @@ def test_clone_and_grid_search_start_every_candidate_from_the_source(source):
         error_score="raise",
     ).fit(X, y)
     assert len(search.cv_results_["params"]) == 8
-    assert torch.equal(est.pretrained.blocks[0][0].weight, hidden_weight(source, 0))
+    assert torch.equal(est.pretrained.blocks[0][0].weight[0], hidden_weight(source, 0))
     best = search.best_estimator_
     # The first reused layer (n_frozen >= 1 in every candidate) keeps the
     # source's weights exactly when it is never released.

@@ -57,7 +57,7 @@ def test_max_norm_bounds_every_hidden_unit():
     bounded = fit_regressor(learning_rate=0.01, max_norm=0.5)
     for model, holds in ((plain, False), (bounded, True)):
         norms = [
-            layer.weight.detach().norm(dim=1).max().item()
+            layer.weight.detach().norm(dim=-1).max().item()  # per member and unit
             for layer in model.module_.linear_layers()[:-1]
         ]
         assert (max(norms) <= 0.5 + 1e-5) is holds

@@ -143,7 +143,7 @@ def test_same_random_state_same_numbers_and_global_state_untouched():
 def test_no_dropout_is_a_clear_error():
     X, y = classification()
     clf = DeepClassifier(max_epochs=2).fit(X, y)
-    with pytest.raises(ValueError, match="Monte-Carlo dropout, which needs dropout"):
+    with pytest.raises(ValueError, match="Monte-Carlo dropout needs dropout"):
         clf.predict_uncertainty(X)
 
 
