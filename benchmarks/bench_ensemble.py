@@ -377,12 +377,32 @@ def shift_markdown(res):
             if values:
                 means.setdefault(key, {})[name] = float(np.mean(values))
         lines.append("| " + " | ".join(cells) + " |")
-    lines += ["", "Best mean:", ""]
+    lines += [
+        "",
+        "Best mean, and the contenders tied with it (seed-paired differences whose mean is "
+        "within their standard deviation):",
+        "",
+    ]
     for key, title, best in metrics:
         if best is None or key not in means:
             continue
         winner = best(means[key], key=means[key].get)
-        lines.append(f"- {title}: **{winner}** ({means[key][winner]:.3f})")
+        per_seed = {
+            name: [r[key] for r in sorted(rows, key=lambda r: r["seed"])]
+            for name, rows in by_model.items()
+            if key in rows[0]
+        }
+        tied = [
+            name
+            for name in per_seed
+            if name != winner
+            and abs(np.mean(np.subtract(per_seed[name], per_seed[winner])))
+            <= np.std(np.subtract(per_seed[name], per_seed[winner]))
+        ]
+        lines.append(
+            f"- {title}: **{winner}** ({means[key][winner]:.3f})"
+            + (f"; tied: {', '.join(tied)}" if tied else "")
+        )
     lines.append("")
     return lines
 
