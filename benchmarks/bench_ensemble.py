@@ -32,9 +32,11 @@ Three parts, each selectable with ``--parts``:
   ``predict_uncertainty`` with 100 samples). Regressors: R^2 of the same
   three and of ``ensemble+dropout``; for those with a spread, the Gaussian
   negative log-likelihood of y under N(mean, std^2) and the coverage and
-  width of mean +- 1.645 std (nominal 90%). The NLL and the width are in
-  units of the training fold's standard deviation of y, so that data sets
-  compare; std is floored at ``STD_FLOOR`` of that standard deviation.
+  width of mean +- 1.645 std (nominal 90%), next to a reference interval:
+  ``single``'s predictions +- one constant std, the root mean square of its
+  residuals on the training fold. The NLL and the width are in units of
+  the training fold's standard deviation of y, so that data sets compare;
+  std is floored at ``STD_FLOOR`` of that standard deviation.
 
 Every fit runs on one thread (``n_threads=1``, ``torch.set_num_threads(1)``,
 ``OMP/MKL/OPENBLAS_NUM_THREADS=1``), one at a time.
@@ -99,6 +101,8 @@ CONTENDERS = {
     "ensemble": ({"ensemble_size": 5}, "ensemble", ("clf", "reg")),
     "ensemble+dropout": ({"ensemble_size": 5, "dropout": 0.2}, "auto", ("reg",)),
 }
+# The regression reference interval: single's predictions +- a constant std.
+RESIDUAL = "single+residual std"
 SHIFT_CONTENDERS = ("single", "dropout", "ensemble", "ensemble+dropout")
 QUICK_DATASETS = ("wine", "Carseats")
 
@@ -437,8 +441,13 @@ def quality_fold(name, model_name, params, method, fold, X, y, task, train, test
     else:
         mean = pipe.predict(X_test) if result is None else result.mean
         record["r2"] = r2_score(y_test, mean)
+        scale = np.std(y[train])
         if result is not None:
-            record.update(interval_scores(y_test, mean, result.std, np.std(y[train])))
+            record.update(interval_scores(y_test, mean, result.std, scale))
+        else:  # the reference: one constant std, the training fold's residuals'
+            residual = np.sqrt(np.mean((y[train] - pipe.predict(X.iloc[train])) ** 2))
+            scores = interval_scores(y_test, mean, np.full_like(mean, residual), scale)
+            record.update({f"residual_{k}": v for k, v in scores.items()})
     return {k: float(v) if isinstance(v, np.floating) else v for k, v in record.items()}
 
 
@@ -576,6 +585,14 @@ def quality_markdown(res):
     if reg:
         models = [m for m in CONTENDERS if any(m in table[n] for n in reg)]
         spread = [m for m in models if res["methods"][m] is not None]
+        if "single" in models:
+            spread.insert(0, RESIDUAL)
+
+        def cell(n, m, key):
+            if m == RESIDUAL:
+                return table[n]["single"][f"residual_{key}"]
+            return table[n][m][key]
+
         lines += [
             "### Regression: R^2",
             "",
@@ -613,34 +630,36 @@ def quality_markdown(res):
             "Gaussian NLL of y under N(mean, std^2) (lower is better) / coverage of mean ± "
             f"{Z90} std (nominal 0.90) / mean width of that interval; NLL and width in units "
             "of the training fold's std of y. "
-            f"std floored at {STD_FLOOR:g} of that std.",
+            f"std floored at {STD_FLOOR:g} of that std. `{RESIDUAL}`, a reference: `single`'s "
+            "predictions with one constant std, the root mean square of its residuals on the "
+            "training fold.",
             "",
             "| data set | " + " | ".join(spread) + " | best NLL | closest to 90% |",
             "|---|" + "---|" * (len(spread) + 2),
         ]
         floored = 0
         for n in reg:
-            nll = {m: np.mean(table[n][m]["nll"]) for m in spread}
-            cov = {m: np.mean(table[n][m]["coverage90"]) for m in spread}
+            nll = {m: np.mean(cell(n, m, "nll")) for m in spread}
+            cov = {m: np.mean(cell(n, m, "coverage90")) for m in spread}
             cells = [n]
             cells += [
-                f"{nll[m]:.3f} / {cov[m]:.3f} / {np.mean(table[n][m]['width90']):.3f}"
+                f"{nll[m]:.3f} / {cov[m]:.3f} / {np.mean(cell(n, m, 'width90')):.3f}"
                 for m in spread
             ]
             cells.append(min(nll, key=nll.get))
             cells.append(min(cov, key=lambda m: abs(cov[m] - 0.9)))
             lines.append("| " + " | ".join(cells) + " |")
-            floored += sum(sum(table[n][m]["floored_std"]) for m in spread)
+            floored += sum(sum(cell(n, m, "floored_std")) for m in spread)
         mean_cells = [
-            f"{np.mean([np.mean(table[n][m]['nll']) for n in reg]):.3f} / "
-            f"{np.mean([np.mean(table[n][m]['coverage90']) for n in reg]):.3f} / "
-            f"{np.mean([np.mean(table[n][m]['width90']) for n in reg]):.3f}"
+            f"{np.mean([np.mean(cell(n, m, 'nll')) for n in reg]):.3f} / "
+            f"{np.mean([np.mean(cell(n, m, 'coverage90')) for n in reg]):.3f} / "
+            f"{np.mean([np.mean(cell(n, m, 'width90')) for n in reg]):.3f}"
             for m in spread
         ]
         lines.append("| mean | " + " | ".join(mean_cells) + " | | |")
         lines += ["", f"Rows whose std was floored: {floored}.", ""]
         for m in spread:
-            wins = sum(min(spread, key=lambda k: np.mean(table[n][k]["nll"])) == m for n in reg)
+            wins = sum(min(spread, key=lambda k: np.mean(cell(n, k, "nll"))) == m for n in reg)
             lines.append(f"- `{m}` has the lowest NLL on **{wins} of {len(reg)}** data sets.")
         lines.append("")
     warn = {}
