@@ -122,9 +122,7 @@ def regression_bands():
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.5), sharey=True)
     for ax, (name, (model, method)) in zip(axes, contenders.items(), strict=True):
         model.fit(x, y)
-        result = model.predict_uncertainty(
-            grid, n_samples=N_SAMPLES, random_state=0, method=method
-        )
+        result = model.predict_uncertainty(grid, n_samples=N_SAMPLES, random_state=0, method=method)
         print(
             f"  {name:<18} mean std for |x| <= 1: {result.std[inside].mean():.3f}, "
             f"for |x| >= 2: {result.std[outside].mean():.3f}"
