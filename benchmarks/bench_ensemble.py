@@ -662,6 +662,24 @@ def quality_markdown(res):
             wins = sum(min(spread, key=lambda k: np.mean(cell(n, k, "nll"))) == m for n in reg)
             lines.append(f"- `{m}` has the lowest NLL on **{wins} of {len(reg)}** data sets.")
         lines.append("")
+    for task, names in (("classification", clf), ("regression", reg)):
+        ratios = {
+            m: [
+                np.mean(table[n][m]["fit_time"]) / np.mean(table[n]["single"]["fit_time"])
+                for n in names
+            ]
+            for m in CONTENDERS
+            if m != "single"
+            and names
+            and all(m in table[n] and "single" in table[n] for n in names)
+        }
+        if ratios:
+            lines.append(
+                f"Fit time over `single`'s, {task} (geometric mean over data sets): "
+                + ", ".join(f"{m} {np.exp(np.mean(np.log(r))):.2f}" for m, r in ratios.items())
+                + "."
+            )
+            lines.append("")
     warn = {}
     for r in res["records"]:
         warn[r["model"]] = warn.get(r["model"], 0) + r["convergence_warnings"]
