@@ -7,7 +7,7 @@ pymdownx.snippets), and the PNGs it saves under examples/output/ are copied
 to docs/generated/. docs/generated/runtimes.md records how long each script
 took. A script that fails, or a PNG over MAX_PNG_BYTES, stops the build.
 
-Needs the plot and dask extras: pip install -e ".[plot,dask]".
+Needs the plot, dask and conformal extras: pip install -e ".[plot,dask,conformal]".
 Run: python docs/build_assets.py [script.py ...]   (default: every example)
 """
 
