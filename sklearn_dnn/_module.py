@@ -62,7 +62,6 @@ def combine_values(outputs):
     return single if single is not None else outputs.mean(dim=1)
 
 
-
 # Dropout masks come from 16-bit draws, four from each random 64-bit word:
 # a quarter of the random words of one draw per unit, and an integer
 # comparison instead of a Bernoulli sampler (measured on a 3x100 network,
@@ -256,7 +255,9 @@ class MemberActivation(nn.Module):
     def forward(self, h):
         outputs = [
             functional_call(
-                self.activation, {n: p[e] for n, p in zip(self.names, self.stacked, strict=True)}, (h[e],)
+                self.activation,
+                {n: p[e] for n, p in zip(self.names, self.stacked, strict=True)},
+                (h[e],),
             )
             for e in range(self.ensemble_size)
         ]

@@ -235,9 +235,7 @@ class UncertaintyMixin:
         """
         check_is_fitted(self, "net_")
         if method not in METHODS:
-            raise ValueError(
-                f"method must be one of {sorted(METHODS)}; got {method!r}."
-            )
+            raise ValueError(f"method must be one of {sorted(METHODS)}; got {method!r}.")
         members = self.module_.ensemble_size
         has_dropout = any(p > 0 for p in self.module_.dropout_rates())
         name = type(self).__name__
