@@ -109,6 +109,25 @@ def test_every_member_gets_its_own_order_of_the_rows():
         assert len(rows) == 64
 
 
+def test_bootstrap_gives_each_member_its_own_sample_of_the_rows():
+    X, y = classification(n_samples=64)
+    spy = BatchSpy()
+    params = dict(ensemble_size=2, batch_size=16, callbacks=[("spy", spy)], **QUICK)
+    clf = DeepClassifier(bootstrap=True, **params).fit(X, y)
+    batches = dict(clf.net_.callbacks_)["spy"].batches_
+    samples = []
+    for epoch in range(2):
+        rows = torch.cat(batches[4 * epoch : 4 * epoch + 4])
+        samples.append([sorted(map(tuple, np.round(rows[:, e].numpy(), 6))) for e in range(2)])
+    for e in range(2):
+        assert len(samples[0][e]) == 64 and len(set(samples[0][e])) < 60  # drawn with repeats
+        assert samples[0][e] == samples[1][e]  # the same sample every epoch, reshuffled
+    assert samples[0][0] != samples[0][1]
+    plain = DeepClassifier(bootstrap=False, **params).fit(X, y)
+    first = torch.cat(dict(plain.net_.callbacks_)["spy"].batches_[:4])
+    assert len({tuple(np.round(r.numpy(), 6)) for r in first[:, 0]}) == 64
+
+
 def _identical_members(model):
     """Copy member 0's weights into every member (in place)."""
     with torch.no_grad():
