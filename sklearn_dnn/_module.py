@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call
 
-from ._activations import activation_family, make_activation
+from ._activations import ELEMENTWISE_ACTIVATIONS, activation_family, make_activation
 from ._compat import BATCHNORM_LAYERS
 from ._initializers import initialize_weight
 
@@ -234,11 +234,11 @@ class MemberBatchNorm(nn.BatchNorm1d):
 
 
 class MemberActivation(nn.Module):
-    """An activation with parameters (``PReLU``), one set of parameters per member.
+    """An activation applied member by member, with parameters (``PReLU``'s) per member.
 
-    The parameters are stacked on a leading member axis, like every other
-    parameter of an ensemble; member ``e`` applies ``activation`` with
-    its own slice to its own (rows, width) input.
+    The parameters, if any, are stacked on a leading member axis, like
+    every other parameter of an ensemble; member ``e`` applies
+    ``activation`` with its own slice to its own (rows, width) input.
     """
 
     def __init__(self, activation, ensemble_size):
@@ -268,8 +268,18 @@ class MemberActivation(nn.Module):
 
 
 def member_activation(activation, ensemble_size):
-    """``activation`` for ``ensemble_size`` members: its parameters, if any, per member."""
-    if ensemble_size == 1 or next(activation.parameters(), None) is None:
+    """``activation`` for ``ensemble_size`` members.
+
+    The named elementwise activations (ReLU, tanh...) apply to the
+    members' stacked (members, rows, width) activations as they are. Any
+    other module (one with parameters, or a user's, which may not be
+    elementwise: a softmax over ``dim=1``) becomes a
+    :class:`MemberActivation`, which gives each member its own parameters
+    and its own (rows, width) input, as in a single network.
+    """
+    if ensemble_size == 1:
+        return activation
+    if type(activation) in ELEMENTWISE_ACTIVATIONS and next(activation.parameters(), None) is None:
         return activation
     return MemberActivation(activation, ensemble_size)
 

@@ -81,6 +81,22 @@ def test_prelu_gets_parameters_per_member():
     assert not torch.equal(slopes[0], slopes[1])
 
 
+class RowSoftmax(nn.Module):
+    """Not elementwise: each row's units sum to 1 (dim=1 of a (rows, width) batch)."""
+
+    def forward(self, h):
+        return torch.softmax(h, dim=1)
+
+
+def test_a_users_activation_sees_each_members_rows_as_in_a_single_network():
+    X, y = classification(n_samples=60)
+    clf = DeepClassifier(
+        hidden_layer_sizes=(6,), activation=RowSoftmax, ensemble_size=3, **QUICK
+    ).fit(X, y)
+    hidden = clf.module_.hidden[0](torch.as_tensor(X[:5]))  # (members, rows, units)
+    torch.testing.assert_close(hidden.sum(dim=-1), torch.ones(3, 5, dtype=hidden.dtype))
+
+
 # ----------------------------------------------------------------------
 # training
 class BatchSpy(Callback):
