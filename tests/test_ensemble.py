@@ -369,3 +369,20 @@ def test_an_ensembles_layers_are_reused_member_by_member():
     torch.testing.assert_close(clf.module_.hidden[0][0].weight, source.module_.hidden[0][0].weight)
     with pytest.raises(ValueError, match="ensemble_size"):
         DeepClassifier.from_pretrained(source, ensemble_size=2)
+
+
+def test_partial_fit_learning_rate_finder_and_search_take_ensembles():
+    from sklearn.model_selection import GridSearchCV
+
+    X, y = classification(n_samples=120)
+    clf = DeepClassifier(ensemble_size=3, random_state=0)
+    for _ in range(3):
+        clf.partial_fit(X, y, classes=[0, 1, 2])
+    assert clf.n_iter_ == 3 and clf.module_.ensemble_size == 3
+    assert clf.score(X, y) > 0.5
+    result = DeepClassifier(ensemble_size=3, random_state=0).find_learning_rate(X, y, n_steps=20)
+    assert np.isfinite(result.losses).all() and len(result.losses) > 5
+    search = GridSearchCV(
+        DeepClassifier(**QUICK), {"ensemble_size": [1, 2]}, cv=2, error_score="raise"
+    ).fit(X, y)
+    assert search.best_estimator_.module_.ensemble_size == search.best_params_["ensemble_size"]
