@@ -22,6 +22,12 @@ ACTIVATIONS = {
     "mish": nn.Mish,
 }
 
+# The named activations that are elementwise and have no parameters: an
+# ensemble applies them to all its members' activations at once.
+ELEMENTWISE_ACTIVATIONS = tuple(
+    type(factory()) for name, factory in ACTIVATIONS.items() if name != "prelu"
+)
+
 # Activations for which He initialization keeps the variance of the signal
 # (the ReLU family); SELU needs LeCun; the rest (sigmoid, tanh) Glorot.
 RELU_FAMILY = (nn.ReLU, nn.LeakyReLU, nn.PReLU, nn.ELU, nn.GELU, nn.SiLU, nn.Mish)

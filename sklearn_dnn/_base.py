@@ -69,6 +69,7 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
         "batchnorm": ["boolean"],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "ensemble_size": [Interval(Integral, 1, None, closed="left")],
+        "bootstrap": ["boolean"],
         "optimizer": [Options(set(OPTIMIZERS)), type],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "momentum": [Interval(Real, 0, 1, closed="both")],
@@ -119,6 +120,7 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
         batchnorm,
         dropout,
         ensemble_size,
+        bootstrap,
         optimizer,
         learning_rate,
         momentum,
@@ -156,6 +158,7 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
         self.batchnorm = batchnorm
         self.dropout = dropout
         self.ensemble_size = ensemble_size
+        self.bootstrap = bootstrap
         self.optimizer = optimizer
         self.learning_rate = learning_rate
         self.momentum = momentum

@@ -74,7 +74,9 @@ class GradientNormRecorder(Callback):
     a vanishing gradient under the weight decay. A non-finite norm is
     recorded as ``inf``; a frozen layer (no gradient) as NaN. The norms
     stay on the device until the epoch ends, so recording costs no
-    synchronization per batch.
+    synchronization per batch. In an ensemble, a layer's norm is taken
+    over every member's weights of that layer (the ratios between layers,
+    which the warnings read, are those of a typical member).
     """
 
     def on_train_begin(self, net, **kwargs):
@@ -163,6 +165,8 @@ def dead_unit_fractions(module, X, max_rows=DEAD_UNIT_ROWS):
     Returns
     -------
     fractions : ndarray of shape (n_hidden_layers,)
+        In an ensemble, over the units of every member (each member's unit
+        is dead or not on its own).
     """
     rows = torch.as_tensor(np.linspace(0, len(X) - 1, min(len(X), max_rows)).round())
     h = X[rows.long().to(X.device)]

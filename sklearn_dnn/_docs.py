@@ -46,6 +46,13 @@ ensemble_size : int, default={ensemble_size}
     thread, 8 members cost about 2x to 4x one network's fit (see the
     guide's "Ensembles and uncertainty").
 
+bootstrap : bool, default={bootstrap}
+    Train each member on its own bootstrap sample of the training rows
+    (as many rows, drawn with replacement, anew at every fit), as bagging
+    does, instead of on every row. Off by default: members that differ by
+    their initialization and data order alone are better ensembles of
+    neural networks (Lakshminarayanan et al., 2017).
+
 optimizer : str or torch.optim.Optimizer subclass, default={optimizer}
     One of ``"sgd"``, ``"adagrad"``, ``"rmsprop"``, ``"adam"``,
     ``"adamax"``, ``"nadam"``, ``"adamw"``, or an optimizer class, which

@@ -159,6 +159,10 @@ class SliceLoader:
         shape (rows, members, features), targets and weights of shape
         (rows, members, ...). Without ``shuffle``, batches hold rows for
         all members alike (inputs of shape (rows, features)).
+    resample : torch.Tensor of shape (n_members, n_rows) or None, default=None
+        With ``shuffle``, the rows each member trains on (a bootstrap
+        sample: indices into the dataset, with repeats); every epoch
+        shuffles them anew. None: every member trains on every row.
     """
 
     def __init__(
@@ -169,6 +173,7 @@ class SliceLoader:
         merge_singleton=False,
         generator=None,
         n_members=1,
+        resample=None,
     ):
         self.dataset = dataset
         self.batch_size = batch_size
@@ -176,6 +181,7 @@ class SliceLoader:
         self.merge_singleton = merge_singleton
         self.generator = generator
         self.n_members = n_members
+        self.resample = resample
 
     def _bounds(self):
         n = len(self.dataset)
@@ -197,7 +203,10 @@ class SliceLoader:
         members = self.n_members
         orders = torch.stack(
             [torch.randperm(len(data), generator=self.generator) for _ in range(members)]
-        ).to(data.X.device)
+        )
+        if self.resample is not None:  # each member's bootstrap sample, shuffled
+            orders = self.resample.gather(1, orders)
+        orders = orders.to(data.X.device)
         for start, end in self._bounds():
             X, (y, w) = data.batch(orders[:, start:end].reshape(-1))
             yield _by_member(X, members), (_by_member(y, members), _by_member(w, members))

@@ -33,7 +33,7 @@ def _final_model(estimator, method):
 
 
 def predict_uncertainty(estimator, X, **kwargs):
-    """Monte-Carlo dropout uncertainty of a model, or of a Pipeline's last step.
+    """The uncertainty of a model (ensemble or Monte-Carlo dropout), or of a Pipeline's last step.
 
     With a fitted Pipeline, ``X`` goes through every step but the last
     (``transform``), then the last step's ``predict_uncertainty``.
@@ -44,7 +44,7 @@ def predict_uncertainty(estimator, X, **kwargs):
     X : array-like of shape (n_rows, n_features)
         Inputs as the Pipeline (or the model) takes them.
     **kwargs
-        ``n_samples``, ``random_state``, ``return_samples``: see
+        ``n_samples``, ``random_state``, ``return_samples``, ``method``: see
         :meth:`DeepClassifier.predict_uncertainty`.
 
     Returns

@@ -22,6 +22,7 @@ import copy
 import importlib.util
 from functools import partial
 
+import torch
 from skorch.callbacks import Callback, ProgressBar
 from skorch.helper import predefined_split
 
@@ -56,6 +57,7 @@ WARM_START_HONOURED = {
     "max_norm": "the max-norm constraint",
     "clip_grad_norm": "gradient clipping",
     "dropout": "the dropout layers (they hold no weights)",
+    "bootstrap": "the members' samples of the rows, drawn anew for this fit",
     "batch_size": "the mini-batches",
     "max_epochs": "the number of epochs of this fit",
     "early_stopping": "the validation split and the stopper",
@@ -238,6 +240,7 @@ def build_net(estimator, plan, extra_callbacks=()):
         iterator_train__merge_singleton=plan.batchnorm,
         iterator_train__generator=plan.generator,
         iterator_train__n_members=plan.ensemble_size,
+        iterator_train__resample=_bootstrap(est, plan),
         iterator_valid=SliceLoader,
         train_split=None if plan.valid is None else predefined_split(plan.valid),
         callbacks=callbacks,
@@ -249,6 +252,14 @@ def build_net(estimator, plan, extra_callbacks=()):
         groups=groups,
     )
     return net, stopper
+
+
+def _bootstrap(estimator, plan):
+    """Each member's bootstrap sample of the training rows, or None without ``bootstrap``."""
+    if not estimator.bootstrap:
+        return None
+    n = len(plan.train)
+    return torch.randint(n, (plan.ensemble_size, n), generator=plan.generator, device="cpu")
 
 
 def _continue_from(net, previous):
@@ -314,5 +325,6 @@ def train(estimator, plan, extra_callbacks=()):
     # the fitted net stores the network, not the training set.
     net.train_split = None
     net.iterator_train__generator = None
+    net.iterator_train__resample = None
     net._step_losses = None
     return net, stopper.still_improving()

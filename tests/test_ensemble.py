@@ -1,0 +1,388 @@
+"""Deep ensembles (``ensemble_size``): members stacked in one module, trained together."""
+
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from scipy.special import expit, softmax
+from skorch.callbacks import Callback
+from torch import nn
+
+from sklearn_dnn import DeepClassifier, DeepRegressor
+from sklearn_dnn._callbacks import ClipGradNorm
+from sklearn_dnn._module import MLP, EnsembleLinear, MemberBatchNorm, apply_dropout, drop_mask
+
+from ._data import classification, regression
+
+QUICK = dict(max_epochs=3, early_stopping=False, random_state=0)
+
+
+def member_outputs(model, X):
+    """The members' raw outputs, (rows, members, outputs), as numpy."""
+    with torch.no_grad():
+        return model.module_.members(torch.as_tensor(X, dtype=torch.float64)).numpy()
+
+
+# ----------------------------------------------------------------------
+# the module
+def test_every_layer_stacks_the_members_weights():
+    X, y = classification(n_samples=80, n_features=8)
+    clf = DeepClassifier(hidden_layer_sizes=(5, 4), ensemble_size=4, batchnorm=True, **QUICK).fit(
+        X, y
+    )
+    shapes = [tuple(layer.weight.shape) for layer in clf.module_.linear_layers()]
+    assert shapes == [(4, 5, 8), (4, 4, 5), (4, 3, 4)]
+    assert [tuple(b[1].running_mean.shape) for b in clf.module_.hidden] == [(20,), (16,)]
+    weights = clf.module_.hidden[0][0].weight.detach()
+    # Each member starts from its own draws, and they stay apart.
+    assert not any(torch.equal(weights[0], weights[e]) for e in range(1, 4))
+
+
+def test_members_of_an_ensemble_start_from_their_own_draws_and_the_first_from_the_singles():
+    single = MLP(6, (5,), 2, seed=3)
+    ensemble = MLP(6, (5,), 2, seed=3, ensemble_size=3)
+    first, second = ensemble.hidden[0][0].weight[0], ensemble.hidden[0][0].weight[1]
+    assert torch.equal(first, single.hidden[0][0].weight[0])  # the same generator stream
+    assert not torch.equal(first, second)
+
+
+def test_the_first_layer_takes_shared_rows_or_each_members_own():
+    layer = EnsembleLinear(4, 3, ensemble_size=2)
+    with torch.no_grad():
+        layer.weight.normal_()
+        layer.bias.normal_()
+    x = torch.randn(5, 4)
+    shared = layer(x)
+    assert shared.shape == (2, 5, 3)
+    own = layer(torch.stack([x, 2 * x]))
+    for e, rows in enumerate((x, 2 * x)):
+        expected = rows @ layer.weight[e].T + layer.bias[e]
+        torch.testing.assert_close(own[e], expected)
+    torch.testing.assert_close(shared[1], x @ layer.weight[1].T + layer.bias[1])
+
+
+def test_batch_normalization_is_per_member():
+    bn = MemberBatchNorm(3, ensemble_size=2)
+    h = torch.randn(8, 3)
+    # Member 1's inputs are member 0's, shifted and scaled: normalized, they agree.
+    out = bn(torch.stack([h, 10 * h + 5]))
+    torch.testing.assert_close(out[0], out[1], atol=1e-4, rtol=1e-4)
+    assert bn.running_mean[3:].mean() > 5 * bn.running_mean[:3].abs().mean()
+
+
+def test_prelu_gets_parameters_per_member():
+    X, y = classification(n_samples=80)
+    clf = DeepClassifier(
+        hidden_layer_sizes=(6,), activation="prelu", ensemble_size=2, learning_rate=0.05, **QUICK
+    ).fit(X, y)
+    (slopes,) = list(clf.module_.hidden[0][-1].parameters())
+    assert slopes.shape[0] == 2
+    assert not torch.equal(slopes[0], slopes[1])
+
+
+class RowSoftmax(nn.Module):
+    """Not elementwise: each row's units sum to 1 (dim=1 of a (rows, width) batch)."""
+
+    def forward(self, h):
+        return torch.softmax(h, dim=1)
+
+
+def test_a_users_activation_sees_each_members_rows_as_in_a_single_network():
+    X, y = classification(n_samples=60)
+    clf = DeepClassifier(
+        hidden_layer_sizes=(6,), activation=RowSoftmax, ensemble_size=3, **QUICK
+    ).fit(X, y)
+    hidden = clf.module_.hidden[0](torch.as_tensor(X[:5]))  # (members, rows, units)
+    torch.testing.assert_close(hidden.sum(dim=-1), torch.ones(3, 5, dtype=hidden.dtype))
+
+
+# ----------------------------------------------------------------------
+# training
+class BatchSpy(Callback):
+    def initialize(self):
+        self.batches_ = []
+        return self
+
+    def on_batch_begin(self, net, batch=None, training=False, **kwargs):
+        if training:
+            self.batches_.append(batch[0].detach().clone())
+
+
+def test_every_member_gets_its_own_order_of_the_rows():
+    X, y = classification(n_samples=64)
+    spy = BatchSpy()
+    clf = DeepClassifier(ensemble_size=3, batch_size=16, callbacks=[("spy", spy)], **QUICK)
+    clf.fit(X, y)
+    batches = dict(clf.net_.callbacks_)["spy"].batches_  # the fit's copy of the spy
+    first = batches[0]
+    assert first.shape == (16, 3, X.shape[1])
+    assert not torch.equal(first[:, 0], first[:, 1])
+    # Over an epoch (4 batches), each member sees every row once.
+    epoch = torch.cat(batches[:4])
+    for e in range(3):
+        rows = {tuple(np.round(r.numpy(), 6)) for r in epoch[:, e]}
+        assert len(rows) == 64
+
+
+def test_bootstrap_gives_each_member_its_own_sample_of_the_rows():
+    X, y = classification(n_samples=64)
+    spy = BatchSpy()
+    params = dict(ensemble_size=2, batch_size=16, callbacks=[("spy", spy)], **QUICK)
+    clf = DeepClassifier(bootstrap=True, **params).fit(X, y)
+    batches = dict(clf.net_.callbacks_)["spy"].batches_
+    samples = []
+    for epoch in range(2):
+        rows = torch.cat(batches[4 * epoch : 4 * epoch + 4])
+        samples.append([sorted(map(tuple, np.round(rows[:, e].numpy(), 6))) for e in range(2)])
+    for e in range(2):
+        assert len(samples[0][e]) == 64 and len(set(samples[0][e])) < 60  # drawn with repeats
+        assert samples[0][e] == samples[1][e]  # the same sample every epoch, reshuffled
+    assert samples[0][0] != samples[0][1]
+    plain = DeepClassifier(bootstrap=False, **params).fit(X, y)
+    first = torch.cat(dict(plain.net_.callbacks_)["spy"].batches_[:4])
+    assert len({tuple(np.round(r.numpy(), 6)) for r in first[:, 0]}) == 64
+
+
+def _identical_members(model):
+    """Copy member 0's weights into every member (in place)."""
+    with torch.no_grad():
+        for param in model.module_.parameters():
+            param.copy_(param[:1].expand_as(param))
+
+
+def test_each_member_trains_as_it_would_alone():
+    # Full batches (the order does not matter), SGD, a penalty, clipping and
+    # max-norm: a member's trajectory is that of a single network.
+    X, y = classification(n_samples=60)
+    params = dict(
+        hidden_layer_sizes=(7,),
+        optimizer="sgd",
+        momentum=0.0,
+        learning_rate=0.5,
+        batch_size=60,
+        l2=1e-2,
+        clip_grad_norm=0.5,
+        max_norm=1.0,
+        max_epochs=1,
+        early_stopping=False,
+        random_state=0,
+    )
+    ensemble = DeepClassifier(ensemble_size=3, **params).fit(X, y)
+    single = DeepClassifier(**params).fit(X, y)
+    _identical_members(ensemble)
+    with torch.no_grad():
+        for mine, theirs in zip(
+            single.module_.parameters(), ensemble.module_.parameters(), strict=True
+        ):
+            mine.copy_(theirs[:1].reshape(mine.shape))
+    ensemble.set_params(warm_start=True, max_epochs=4).fit(X, y)
+    single.set_params(warm_start=True, max_epochs=4).fit(X, y)
+    for mine, theirs in zip(
+        single.module_.parameters(), ensemble.module_.parameters(), strict=True
+    ):
+        for e in range(3):
+            torch.testing.assert_close(theirs[e : e + 1].reshape(mine.shape), mine)
+    ens_epoch, single_epoch = ensemble.history_[-1], single.history_[-1]
+    assert ens_epoch["train_loss"] == pytest.approx(single_epoch["train_loss"], rel=1e-6)
+    assert ens_epoch["train_penalty"] == pytest.approx(single_epoch["train_penalty"], rel=1e-6)
+
+
+def test_clipping_is_per_member():
+    param = nn.Parameter(torch.zeros(2, 3))
+    param.grad = torch.tensor([[30.0, 40.0, 0.0], [0.3, 0.4, 0.0]])
+    ClipGradNorm(1.0, n_members=2).on_grad_computed(None, [("w", param)])
+    norms = param.grad.norm(dim=1)
+    assert norms[0] == pytest.approx(1.0, rel=1e-5)
+    assert norms[1] == pytest.approx(0.5, rel=1e-6)  # below the bound: untouched
+
+
+def test_max_norm_bounds_every_unit_of_every_member():
+    X, y = regression(n_samples=80)
+    reg = DeepRegressor(ensemble_size=3, learning_rate=0.05, max_norm=0.5, **QUICK).fit(X, y)
+    for layer in reg.module_.linear_layers()[:-1]:
+        assert layer.weight.detach().norm(dim=-1).max() <= 0.5 + 1e-5
+
+
+def test_early_stopping_watches_the_ensembles_validation_loss():
+    X, y = classification(n_samples=300)
+    clf = DeepClassifier(ensemble_size=3, early_stopping=True, random_state=0).fit(X, y)
+    losses = [epoch["valid_loss"] for epoch in clf.history_]
+    best = [i for i, epoch in enumerate(clf.history_) if epoch.get("best")]
+    assert best == [int(np.argmin(losses))]
+    assert clf.n_iter_ < 200
+
+
+def test_diagnostics_and_sparse_input_work_on_ensembles():
+    from scipy import sparse
+
+    X, y = classification(n_samples=80)
+    clf = DeepClassifier(ensemble_size=2, diagnostics=True, **QUICK).fit(sparse.csr_matrix(X), y)
+    assert clf.gradient_norms_.shape == (3, 3)
+    assert np.isfinite(clf.gradient_norms_).all()
+    assert ((clf.dead_units_ >= 0) & (clf.dead_units_ <= 1)).all()
+    np.testing.assert_allclose(clf.predict_proba(sparse.csr_matrix(X)), clf.predict_proba(X))
+
+
+# ----------------------------------------------------------------------
+# prediction
+def test_predict_proba_is_the_members_mean_probability():
+    X, y = classification(n_samples=100)
+    clf = DeepClassifier(ensemble_size=4, **QUICK).fit(X, y)
+    members = softmax(member_outputs(clf, X), axis=-1)
+    assert not np.allclose(members[:, 0], members[:, 1])
+    np.testing.assert_allclose(clf.predict_proba(X), members.mean(axis=1), rtol=1e-6)
+    np.testing.assert_array_equal(clf.predict(X), clf.classes_[members.mean(axis=1).argmax(1)])
+
+
+def test_multilabel_probability_is_the_members_mean():
+    X, _ = classification(n_samples=100)
+    Y = (X[:, :3] > 0).astype(int)
+    clf = DeepClassifier(ensemble_size=3, **QUICK).fit(X, Y)
+    members = expit(member_outputs(clf, X))
+    np.testing.assert_allclose(clf.predict_proba(X), members.mean(axis=1), rtol=1e-6)
+
+
+def test_regression_is_the_members_mean_on_the_target_scale():
+    X, y = regression(n_samples=100)
+    reg = DeepRegressor(ensemble_size=3, **QUICK).fit(X, y)
+    members = member_outputs(reg, X)[..., 0] * reg._task.scale + reg._task.mean
+    np.testing.assert_allclose(reg.predict(X), members.mean(axis=1), rtol=1e-6)
+
+
+def test_a_pickled_ensemble_predicts_identically_and_continues():
+    X, y = classification(n_samples=100)
+    clf = DeepClassifier(ensemble_size=3, **QUICK).fit(X, y)
+    copy = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(copy.predict_proba(X), clf.predict_proba(X))
+    copy.set_params(warm_start=True).fit(X, y)
+    assert copy.n_iter_ == 6
+    with pytest.raises(ValueError, match="ensemble_size"):
+        copy.set_params(ensemble_size=2).fit(X, y)
+
+
+# ----------------------------------------------------------------------
+# uncertainty
+def test_ensemble_uncertainty_reads_the_members():
+    X, y = classification(n_samples=120)
+    clf = DeepClassifier(ensemble_size=5, **QUICK).fit(X, y)
+    result = clf.predict_uncertainty(X, method="ensemble", return_samples=True)
+    assert result.samples.shape == (5, 120, 3)
+    np.testing.assert_allclose(result.mean, clf.predict_proba(X), rtol=1e-6)
+    members = softmax(member_outputs(clf, X), axis=-1)
+    np.testing.assert_allclose(result.std, members.std(axis=1), rtol=1e-6, atol=1e-12)
+    assert (result.mutual_info >= 0).all() and result.mutual_info.max() > 0
+    # "auto" without dropout is the ensemble, deterministic.
+    auto = clf.predict_uncertainty(X)
+    np.testing.assert_array_equal(auto.entropy, result.entropy)
+
+
+def test_regression_std_is_the_members_spread():
+    X, y = regression(n_samples=100)
+    reg = DeepRegressor(ensemble_size=4, **QUICK).fit(X, y)
+    result = reg.predict_uncertainty(X, method="ensemble")
+    members = member_outputs(reg, X)[..., 0] * reg._task.scale + reg._task.mean
+    np.testing.assert_allclose(result.std, members.std(axis=1), rtol=1e-6)
+    np.testing.assert_allclose(result.mean, reg.predict(X), rtol=1e-6)
+
+
+def test_dropout_on_an_ensemble_samples_every_member():
+    X, y = classification(n_samples=60)
+    clf = DeepClassifier(ensemble_size=3, dropout=0.3, **QUICK).fit(X, y)
+    both = clf.predict_uncertainty(X, n_samples=7, random_state=0, return_samples=True)
+    assert both.samples.shape == (21, 60, 3)
+    again = clf.predict_uncertainty(
+        X, n_samples=7, random_state=0, return_samples=True, method="dropout"
+    )
+    np.testing.assert_array_equal(again.samples, both.samples)
+    members = clf.predict_uncertainty(X, method="ensemble", return_samples=True)
+    assert members.samples.shape == (3, 60, 3)
+    np.testing.assert_allclose(members.mean, clf.predict_proba(X), rtol=1e-6)
+
+
+def test_uncertainty_methods_name_what_is_missing():
+    X, y = classification(n_samples=60)
+    single = DeepClassifier(**QUICK).fit(X, y)
+    with pytest.raises(ValueError, match="method='ensemble' reads the members"):
+        single.predict_uncertainty(X, method="ensemble")
+    with pytest.raises(ValueError, match="needs dropout"):
+        single.predict_uncertainty(X)
+    ensemble = DeepClassifier(ensemble_size=2, **QUICK).fit(X, y)
+    with pytest.raises(ValueError, match="needs dropout"):
+        ensemble.predict_uncertainty(X, method="dropout")
+    with pytest.raises(ValueError, match="method must be one of"):
+        ensemble.predict_uncertainty(X, method="members")
+
+
+# ----------------------------------------------------------------------
+# dropout masks
+@pytest.mark.parametrize("p", [0.1, 0.5, 0.9])
+def test_masks_drop_at_the_rate_and_keep_the_mean(p):
+    generator = torch.Generator().manual_seed(0)
+    drop, keep = drop_mask((400, 500), p, generator, "cpu")
+    assert keep == pytest.approx(1 - p, abs=2**-16)
+    n = drop.numel()
+    assert abs(drop.double().mean().item() - (1 - keep)) < 4 * np.sqrt(p * (1 - p) / n)
+    x = torch.ones(400, 500, dtype=torch.float64)
+    out = apply_dropout(nn.Dropout(p), x, generator)
+    assert out.mean().item() == pytest.approx(1.0, abs=4 * np.sqrt(p / (1 - p) / n))
+    assert set(out.unique().tolist()) == {0.0, 1 / keep}
+
+
+def test_masks_use_every_bit_of_the_random_words():
+    # Each 64-bit word gives four draws: each of the four positions drops at the rate.
+    drop, _ = drop_mask((100_000, 4), 0.5, torch.Generator().manual_seed(1), "cpu")
+    rates = drop.double().mean(dim=0)
+    assert torch.all((rates - 0.5).abs() < 0.01)
+
+
+def test_alpha_dropout_keeps_mean_and_variance_of_selu_activations():
+    generator = torch.Generator().manual_seed(0)
+    h = torch.selu(torch.randn(500, 400, generator=generator, dtype=torch.float64))
+    out = apply_dropout(nn.AlphaDropout(0.2), h, generator)
+    assert out.mean().item() == pytest.approx(h.mean().item(), abs=0.01)
+    assert out.std().item() == pytest.approx(h.std().item(), abs=0.01)
+
+
+# ----------------------------------------------------------------------
+# reuse
+def test_one_networks_layers_start_every_member():
+    X, y = classification(n_samples=100)
+    source = DeepClassifier(hidden_layer_sizes=(8, 6), batchnorm=True, **QUICK).fit(X, y)
+    clf = DeepClassifier.from_pretrained(source, ensemble_size=3, **QUICK).fit(X, y)
+    for got, want in zip(clf.module_.hidden, source.module_.hidden, strict=True):
+        width = want[1].running_mean.shape[0]
+        for e in range(3):  # frozen: still the source's weights, in every member
+            torch.testing.assert_close(got[0].weight[e], want[0].weight[0])
+            torch.testing.assert_close(
+                got[1].running_mean[e * width : (e + 1) * width], want[1].running_mean
+            )
+    assert clf.predict_proba(X).shape == (100, 3)
+
+
+def test_an_ensembles_layers_are_reused_member_by_member():
+    X, y = classification(n_samples=100)
+    source = DeepClassifier(hidden_layer_sizes=(8,), ensemble_size=3, **QUICK).fit(X, y)
+    clf = DeepClassifier.from_pretrained(source, **QUICK)
+    assert clf.ensemble_size == 3
+    clf.fit(X, y)
+    torch.testing.assert_close(clf.module_.hidden[0][0].weight, source.module_.hidden[0][0].weight)
+    with pytest.raises(ValueError, match="ensemble_size"):
+        DeepClassifier.from_pretrained(source, ensemble_size=2)
+
+
+def test_partial_fit_learning_rate_finder_and_search_take_ensembles():
+    from sklearn.model_selection import GridSearchCV
+
+    X, y = classification(n_samples=120)
+    clf = DeepClassifier(ensemble_size=3, random_state=0)
+    for _ in range(3):
+        clf.partial_fit(X, y, classes=[0, 1, 2])
+    assert clf.n_iter_ == 3 and clf.module_.ensemble_size == 3
+    assert clf.score(X, y) > 0.5
+    result = DeepClassifier(ensemble_size=3, random_state=0).find_learning_rate(X, y, n_steps=20)
+    assert np.isfinite(result.losses).all() and len(result.losses) > 5
+    search = GridSearchCV(
+        DeepClassifier(**QUICK), {"ensemble_size": [1, 2]}, cv=2, error_score="raise"
+    ).fit(X, y)
+    assert search.best_estimator_.module_.ensemble_size == search.best_params_["ensemble_size"]
