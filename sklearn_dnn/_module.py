@@ -39,11 +39,22 @@ def _log_mean_exp(log_values):
 
 
 def combine_logits(outputs):
-    """Logits whose softmax is the members' mean probability."""
+    """Logits whose softmax is the members' mean probability: ``log(mean(softmax))``.
+
+    Computed from the members' softmax (max-shifted, so it cannot
+    overflow), not ``log_softmax``: torch's kernel for a short class axis
+    made it a third of an 8-member ensemble's prediction time. A mean
+    probability that underflows to zero is floored at the dtype's
+    smallest normal number, so the logits stay finite.
+    """
     single = _single_member(outputs)
     if single is not None:
         return single
-    return _log_mean_exp(torch.log_softmax(outputs, dim=-1))
+    if outputs.requires_grad:  # differentiable, without in-place steps
+        return _log_mean_exp(torch.log_softmax(outputs, dim=-1))
+    exp = (outputs - outputs.amax(dim=-1, keepdim=True)).exp_()
+    proba = exp.div_(exp.sum(dim=-1, keepdim=True)).mean(dim=1)
+    return proba.clamp_min_(torch.finfo(proba.dtype).tiny).log_()
 
 
 def combine_label_logits(outputs):

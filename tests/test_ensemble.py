@@ -386,3 +386,17 @@ def test_partial_fit_learning_rate_finder_and_search_take_ensembles():
         DeepClassifier(**QUICK), {"ensemble_size": [1, 2]}, cv=2, error_score="raise"
     ).fit(X, y)
     assert search.best_estimator_.module_.ensemble_size == search.best_params_["ensemble_size"]
+
+
+def test_combined_logits_are_the_log_of_the_mean_probability_and_stay_finite():
+    from sklearn_dnn._module import combine_logits
+
+    logits = torch.randn(40, 4, 6, dtype=torch.float64) * 30
+    expected = torch.softmax(logits, dim=-1).mean(dim=1)
+    torch.testing.assert_close(torch.softmax(combine_logits(logits), dim=-1), expected)
+    with_grad = logits.clone().requires_grad_(True)
+    combined = combine_logits(with_grad)
+    combined.sum().backward()  # the differentiable path
+    torch.testing.assert_close(torch.softmax(combined, dim=-1), expected)
+    extreme = torch.tensor([[[1000.0, -1000.0]], [[-1000.0, 1000.0]]]).expand(2, 3, 2)
+    assert torch.isfinite(combine_logits(extreme)).all()
