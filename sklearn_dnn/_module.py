@@ -229,9 +229,11 @@ class MemberBatchNorm(nn.BatchNorm1d):
             momentum=batchnorm.momentum,
             affine=batchnorm.affine,
             track_running_stats=batchnorm.track_running_stats,
-        ).to(next(iter(batchnorm.state_dict().values())).dtype)
+        )
+        state = batchnorm.state_dict()
+        layer.to(next(iter(state.values())).dtype if state else torch.get_default_dtype())
         with torch.no_grad():
-            for name, value in batchnorm.state_dict().items():
+            for name, value in state.items():
                 target = layer.state_dict()[name]
                 target.copy_(value.cpu().repeat(ensemble_size) if value.dim() else value.cpu())
         return layer

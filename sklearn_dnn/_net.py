@@ -201,8 +201,13 @@ class SliceLoader:
                 yield data.batch(slice(start, end))
             return
         members = self.n_members
+        # Drawn where the generator lives (a CUDA generator draws on the GPU).
+        where = None if self.generator is None else self.generator.device
         orders = torch.stack(
-            [torch.randperm(len(data), generator=self.generator) for _ in range(members)]
+            [
+                torch.randperm(len(data), generator=self.generator, device=where)
+                for _ in range(members)
+            ]
         )
         if self.resample is not None:  # each member's bootstrap sample, shuffled
             orders = self.resample.gather(1, orders)

@@ -259,7 +259,8 @@ def _bootstrap(estimator, plan):
     if not estimator.bootstrap:
         return None
     n = len(plan.train)
-    return torch.randint(n, (plan.ensemble_size, n), generator=plan.generator, device="cpu")
+    generator = plan.generator
+    return torch.randint(n, (plan.ensemble_size, n), generator=generator, device=generator.device)
 
 
 def _continue_from(net, previous):
