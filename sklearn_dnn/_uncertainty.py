@@ -192,7 +192,7 @@ class UncertaintyMixin:
         For a regressor, ``std`` is the model's (epistemic) uncertainty,
         how much the members or passes disagree; it leaves out the noise
         in ``y`` itself, so ``mean +- 1.645 * std`` covers far fewer than
-        90% of new targets (on the project's benchmark, 8% to 76%). For
+        90% of new targets (on the project's benchmark, 3% to 76%). For
         intervals with guaranteed coverage, wrap the model in a conformal
         regressor (the guide's "Ensembles and uncertainty" has a recipe).
 
