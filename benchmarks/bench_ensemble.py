@@ -522,6 +522,18 @@ def paired(a, b, lower_is_better):
     return "tie"
 
 
+def _score_table_head(title, score, models):
+    """The heading and header rows of a per-data-set score table."""
+    return [
+        f"### {title}",
+        "",
+        f"| data set | rows | {' | '.join(models)} | best {score} | "
+        + " | ".join(f"{m} fit s" for m in models)
+        + " |",
+        "|---|---|" + "---|" * (2 * len(models) + 1),
+    ]
+
+
 def quality_markdown(res):
     table = aggregate(res["records"])
     task_of = res["task_of"]
@@ -540,16 +552,7 @@ def quality_markdown(res):
     reg = [n for n in table if task_of[n] == "reg"]
     if clf:
         models = [m for m in CONTENDERS if any(m in table[n] for n in clf)]
-        lines += [
-            "### Classification: log-loss (accuracy)",
-            "",
-            "| data set | rows | "
-            + " | ".join(models)
-            + " | best log-loss | "
-            + " | ".join(f"{m} fit s" for m in models)
-            + " |",
-            "|---|---|" + "---|" * (2 * len(models) + 1),
-        ]
+        lines += _score_table_head("Classification: log-loss (accuracy)", "log-loss", models)
         for n in clf:
             ll = {m: np.mean(table[n][m]["log_loss"]) for m in models}
             cells = [n, str(res["rows"][n])]
@@ -593,16 +596,7 @@ def quality_markdown(res):
                 return table[n]["single"][f"residual_{key}"]
             return table[n][m][key]
 
-        lines += [
-            "### Regression: R^2",
-            "",
-            "| data set | rows | "
-            + " | ".join(models)
-            + " | best R^2 | "
-            + " | ".join(f"{m} fit s" for m in models)
-            + " |",
-            "|---|---|" + "---|" * (2 * len(models) + 1),
-        ]
+        lines += _score_table_head("Regression: R^2", "R^2", models)
         for n in reg:
             r2 = {m: np.mean(table[n][m]["r2"]) for m in models}
             cells = [n, str(res["rows"][n])]
