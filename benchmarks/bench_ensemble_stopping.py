@@ -52,6 +52,7 @@ from bench_quality import DATASETS, QUICK_DATASETS, load_dataset, make_preproces
 
 from sklearn_dnn import DeepClassifier, DeepRegressor  # noqa: E402
 from sklearn_dnn._callbacks import StopTraining  # noqa: E402
+from sklearn_dnn._layers import member_rows  # noqa: E402
 
 SEED = 0
 
@@ -107,7 +108,7 @@ class Watch(Callback):
                 self._loss(outputs[:, e]),
                 epoch,
                 lambda e=e: {
-                    k: v.view(members, -1)[e].clone() for k, v in state.items() if v.dim()
+                    k: member_rows(v, members)[e].clone() for k, v in state.items() if v.dim()
                 },
             )
         if self.averaged.stopped_at and all(c.stopped_at for c in self.members):
@@ -120,7 +121,7 @@ def per_member_state(module, watch):
     members = module.ensemble_size
     for e, criterion in enumerate(watch.members):
         for key, value in criterion.state.items():
-            state[key].view(members, -1)[e] = value
+            member_rows(state[key], members)[e] = value
     return state
 
 

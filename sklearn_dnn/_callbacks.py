@@ -7,7 +7,7 @@ import sys
 import torch
 from skorch.callbacks import Callback, PrintLog
 
-from ._module import member_rows
+from ._layers import member_rows
 from .exceptions import TrainingDivergedError
 
 

@@ -32,7 +32,7 @@ from torch import nn
 
 from ._checks import warn
 from ._compat import BATCHNORM_LAYERS, tensor_norms
-from ._module import EnsembleLinear
+from ._layers import EnsembleLinear
 from .exceptions import GradientHealthWarning
 
 # The gradient of the input layer this many times smaller than the output

@@ -6,19 +6,22 @@ estimator owns (initialization from ``seed``, dropout masks from
 :func:`forward_with_dropout`): nothing reads or advances torch's global
 random state, so fits and sampling in several threads do not disturb each
 other, and seeded results do not depend on what other threads do.
+
+Its layers hold one or more members (an ensemble) stacked: see
+``_layers.py``. Here: how the members' outputs combine, the dropout masks,
+and the network.
 """
 
-import copy
 import math
 
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.func import functional_call
 
-from ._activations import ELEMENTWISE_ACTIVATIONS, activation_family, make_activation
+from ._activations import activation_family, make_activation
 from ._compat import BATCHNORM_LAYERS
 from ._initializers import initialize_weight
+from ._layers import EnsembleLinear, MemberBatchNorm, blocks_for_members, member_activation
 
 DROPOUT_LAYERS = (nn.Dropout, nn.AlphaDropout)
 
@@ -62,8 +65,8 @@ def combine_label_logits(outputs):
     single = _single_member(outputs)
     if single is not None:
         return single
-    log_p = _log_mean_exp(torch.nn.functional.logsigmoid(outputs))
-    log_not_p = _log_mean_exp(torch.nn.functional.logsigmoid(-outputs))
+    log_p = _log_mean_exp(F.logsigmoid(outputs))
+    log_not_p = _log_mean_exp(F.logsigmoid(-outputs))
     return log_p - log_not_p
 
 
@@ -134,194 +137,6 @@ def forward_with_dropout(module, X, generator):
                 else layer(h)
             )
     return module.member_outputs(module.output(h))
-
-
-class EnsembleLinear(nn.Module):
-    """The Linear layers of every member of an ensemble, with stacked weights.
-
-    ``weight`` has shape (members, out_features, in_features) and ``bias``
-    (members, out_features): member ``e``'s layer is an ``nn.Linear``
-    with ``weight[e]`` and ``bias[e]``. One member is a plain Linear layer.
-
-    The input is either 2-D, (rows, in_features), the same rows for every
-    member (prediction, and the first layer then costs one matrix
-    product), or 3-D, (members, rows, in_features), each member its own
-    rows (one batched matrix product). The output is 2-D for one member
-    and a 2-D input, and (members, rows, out_features) otherwise.
-    """
-
-    def __init__(self, in_features, out_features, ensemble_size=1, bias=True):
-        super().__init__()
-        self.in_features = in_features
-        self.out_features = out_features
-        self.ensemble_size = ensemble_size
-        # torch.empty: the caller initializes, so no global random draw happens here.
-        self.weight = nn.Parameter(torch.empty(ensemble_size, out_features, in_features))
-        if bias:
-            self.bias = nn.Parameter(torch.zeros(ensemble_size, out_features))
-        else:
-            self.register_parameter("bias", None)
-
-    @classmethod
-    def from_linear(cls, linear):
-        """A one-member layer holding a copy of ``linear``'s (an ``nn.Linear``) weights."""
-        layer = cls(linear.in_features, linear.out_features, 1, bias=linear.bias is not None)
-        layer.to(linear.weight.dtype)
-        with torch.no_grad():
-            layer.weight.copy_(linear.weight.detach().cpu().unsqueeze(0))
-            if linear.bias is not None:
-                layer.bias.copy_(linear.bias.detach().cpu().unsqueeze(0))
-        return layer
-
-    def repeated(self, ensemble_size):
-        """A layer of ``ensemble_size`` members, each a copy of this one-member layer."""
-        layer = type(self)(
-            self.in_features, self.out_features, ensemble_size, bias=self.bias is not None
-        ).to(self.weight.dtype)
-        with torch.no_grad():
-            layer.weight.copy_(self.weight.detach().expand_as(layer.weight))
-            if self.bias is not None:
-                layer.bias.copy_(self.bias.detach().expand_as(layer.bias))
-        return layer
-
-    def forward(self, h):
-        members = self.ensemble_size
-        if h.dim() == 2:  # the same rows for every member: one matrix product
-            bias = None if self.bias is None else self.bias.reshape(-1)
-            out = F.linear(h, self.weight.reshape(-1, self.in_features), bias)
-            if members == 1:
-                return out
-            return out.view(len(h), members, self.out_features).transpose(0, 1)
-        weight = self.weight.transpose(1, 2)
-        if self.bias is None:
-            return torch.bmm(h, weight)
-        return torch.baddbmm(self.bias.unsqueeze(1), h, weight)
-
-    def extra_repr(self):
-        members = f", ensemble_size={self.ensemble_size}" if self.ensemble_size > 1 else ""
-        return (
-            f"in_features={self.in_features}, out_features={self.out_features}"
-            f"{members}, bias={self.bias is not None}"
-        )
-
-
-class MemberBatchNorm(nn.BatchNorm1d):
-    """Batch normalization of every member's units, each over its own rows.
-
-    A ``BatchNorm1d`` over ``members * width`` features, member-major (the
-    first ``width`` are member 0's): a (members, rows, width) input is
-    normalized per member and unit. One member is a plain ``BatchNorm1d``.
-    """
-
-    def __init__(self, width, ensemble_size=1, **kwargs):
-        super().__init__(width * ensemble_size, **kwargs)
-        self.width = width
-        self.ensemble_size = ensemble_size
-
-    @classmethod
-    def tiled(cls, batchnorm, ensemble_size):
-        """``ensemble_size`` copies of a one-member ``batchnorm`` (its weights and statistics)."""
-        width = batchnorm.num_features
-        layer = cls(
-            width,
-            ensemble_size,
-            eps=batchnorm.eps,
-            momentum=batchnorm.momentum,
-            affine=batchnorm.affine,
-            track_running_stats=batchnorm.track_running_stats,
-        )
-        state = batchnorm.state_dict()
-        layer.to(next(iter(state.values())).dtype if state else torch.get_default_dtype())
-        with torch.no_grad():
-            for name, value in state.items():
-                target = layer.state_dict()[name]
-                target.copy_(value.cpu().repeat(ensemble_size) if value.dim() else value.cpu())
-        return layer
-
-    def forward(self, h):
-        if h.dim() == 2:
-            return super().forward(h)
-        members, rows, width = h.shape
-        flat = h.transpose(0, 1).reshape(rows, members * width)
-        return super().forward(flat).view(rows, members, width).transpose(0, 1)
-
-
-class MemberActivation(nn.Module):
-    """An activation applied member by member, with parameters (``PReLU``'s) per member.
-
-    The parameters, if any, are stacked on a leading member axis, like
-    every other parameter of an ensemble; member ``e`` applies
-    ``activation`` with its own slice to its own (rows, width) input.
-    """
-
-    def __init__(self, activation, ensemble_size):
-        super().__init__()
-        self.ensemble_size = ensemble_size
-        self.names = [name for name, _ in activation.named_parameters()]
-        self.stacked = nn.ParameterList(
-            nn.Parameter(p.detach().unsqueeze(0).repeat(ensemble_size, *([1] * p.dim())).clone())
-            for _, p in activation.named_parameters()
-        )
-        # Not registered as a submodule: its own parameters are never used.
-        object.__setattr__(self, "activation", activation)
-
-    def forward(self, h):
-        outputs = [
-            functional_call(
-                self.activation,
-                {n: p[e] for n, p in zip(self.names, self.stacked, strict=True)},
-                (h[e],),
-            )
-            for e in range(self.ensemble_size)
-        ]
-        return torch.stack(outputs)
-
-    def extra_repr(self):
-        return f"{self.activation!r} x {self.ensemble_size}"
-
-
-def member_activation(activation, ensemble_size):
-    """``activation`` for ``ensemble_size`` members.
-
-    The named elementwise activations (ReLU, tanh...) apply to the
-    members' stacked (members, rows, width) activations as they are. Any
-    other module (one with parameters, or a user's, which may not be
-    elementwise: a softmax over ``dim=1``) becomes a
-    :class:`MemberActivation`, which gives each member its own parameters
-    and its own (rows, width) input, as in a single network.
-    """
-    if ensemble_size == 1:
-        return activation
-    if type(activation) in ELEMENTWISE_ACTIVATIONS and next(activation.parameters(), None) is None:
-        return activation
-    return MemberActivation(activation, ensemble_size)
-
-
-def blocks_for_members(blocks, ensemble_size):
-    """A copy of hidden ``blocks`` for ``ensemble_size`` members.
-
-    Blocks of that many members are copied as they are; the blocks of one
-    network are copied into every member.
-    """
-    blocks = copy.deepcopy(blocks)
-    members = blocks[0][0].ensemble_size
-    if members == ensemble_size:
-        return blocks
-    if members != 1:
-        raise ValueError(
-            f"The pretrained layers hold an ensemble of {members} members; an estimator "
-            f"of ensemble_size={ensemble_size} cannot reuse them. Use ensemble_size="
-            f"{members}, or a single network as the source."
-        )
-    for block in blocks:
-        for i, layer in enumerate(block):
-            if isinstance(layer, EnsembleLinear):
-                block[i] = layer.repeated(ensemble_size)
-            elif isinstance(layer, nn.BatchNorm1d):
-                block[i] = MemberBatchNorm.tiled(layer, ensemble_size)
-            else:
-                block[i] = member_activation(layer, ensemble_size)
-    return blocks
 
 
 class MLP(nn.Module):
@@ -485,15 +300,6 @@ class MLP(nn.Module):
     def dropout_rates(self):
         """The rate of every dropout layer (empty without dropout)."""
         return [m.p for m in self.modules() if isinstance(m, DROPOUT_LAYERS)]
-
-
-def member_rows(tensor, ensemble_size):
-    """``tensor`` (a parameter, or its gradient) as a view of shape (members, -1).
-
-    Every parameter of an :class:`MLP` is member-major: its first
-    ``numel / members`` entries are member 0's, and so on.
-    """
-    return tensor.view(ensemble_size, -1)
 
 
 def _new_hidden_blocks(

@@ -15,7 +15,7 @@ import numpy as np
 from torch import nn
 
 from ._activations import ACTIVATIONS
-from ._module import EnsembleLinear, MemberActivation, MemberBatchNorm
+from ._layers import EnsembleLinear, MemberActivation, MemberBatchNorm
 from ._pipeline import split_pipeline
 
 

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from sklearn_dnn import ACTIVATIONS, MLP, DeepClassifier, DeepRegressor
-from sklearn_dnn._module import EnsembleLinear, MemberBatchNorm
+from sklearn_dnn._layers import EnsembleLinear, MemberBatchNorm
 
 from ._data import classification
 

@@ -11,7 +11,8 @@ from torch import nn
 
 from sklearn_dnn import DeepClassifier, DeepRegressor
 from sklearn_dnn._callbacks import ClipGradNorm
-from sklearn_dnn._module import MLP, EnsembleLinear, MemberBatchNorm, apply_dropout, drop_mask
+from sklearn_dnn._layers import EnsembleLinear, MemberBatchNorm
+from sklearn_dnn._module import MLP, apply_dropout, drop_mask
 
 from ._data import classification, regression
 
