@@ -149,8 +149,8 @@ class MLP(nn.Module):
 
     An ensemble of ``ensemble_size`` networks is one module: every layer
     holds the members' weights stacked on a leading axis
-    (:class:`EnsembleLinear`, :class:`MemberBatchNorm`,
-    :class:`MemberActivation`) and runs them in batched operations. A
+    (``EnsembleLinear``, ``MemberBatchNorm`` and ``MemberActivation``, in
+    ``sklearn_dnn._layers``) and runs them in batched operations. A
     plain network is the ensemble of one member; nothing else differs.
 
     :meth:`members` takes (rows, features), the same rows for every
