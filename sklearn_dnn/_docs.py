@@ -226,10 +226,13 @@ callbacks : list or None, default={callbacks}
 class_weight : dict, list of dict, "balanced" or None, default={class_weight}
     Weights of the classes in the loss, multiplied into ``sample_weight``
     as scikit-learn does (``sklearn.utils.class_weight.compute_sample_weight``):
-    ``{{label: weight}}``; ``"balanced"``, ``n_samples / (n_classes *
-    np.bincount(y))`` computed on the ``y`` of each ``fit``; or None, every
-    class weighs 1. For multilabel ``y``, ``"balanced"`` or one dict per
-    label (``{{0: w0, 1: w1}}``). ``partial_fit`` refuses ``"balanced"``: the
+    ``{{label: weight}}`` (a class without a key weighs 1; weights must be
+    finite and non-negative); ``"balanced"``, ``n_samples / (n_classes *
+    np.bincount(y))`` computed on the ``y`` of each ``fit``, with each row
+    counted by its ``sample_weight`` (as ``LogisticRegression`` does: rows
+    of weight zero count as removed); or None, every class weighs 1. For
+    multilabel ``y``, ``"balanced"`` or one dict per label
+    (``{{0: w0, 1: w1}}``). ``partial_fit`` refuses ``"balanced"``: the
     class frequencies of one chunk are not those of the data.
 """
 

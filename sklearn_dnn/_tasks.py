@@ -58,11 +58,11 @@ from sklearn.metrics import (
     mean_squared_error,
     r2_score,
 )
-from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import column_or_1d
 from torch import nn
 
+from ._class_weights import weigh_rows
 from ._module import combine_label_logits, combine_logits, combine_values
 from ._uncertainty import ClassificationUncertainty, RegressionUncertainty
 
@@ -189,12 +189,11 @@ class ClassificationTask:
     def encode(self, y, dtype):
         return np.searchsorted(self.classes, y).astype(np.int64)
 
-    @staticmethod
-    def weigh(y, sample_weight, class_weight):
-        """``sample_weight`` times each row's class weight, as scikit-learn combines them."""
+    def weigh(self, y, sample_weight, class_weight):
+        """``sample_weight`` times each row's class weight (see ``_class_weights.py``)."""
         if class_weight is None:
             return sample_weight
-        return sample_weight * compute_sample_weight(class_weight, y)
+        return weigh_rows(y, sample_weight, class_weight, self.classes)
 
     @property
     def n_outputs(self):
@@ -270,7 +269,7 @@ class MultilabelTask:
     uncertainty_result = ClassificationUncertainty
     min_validation_rows = 1
     combine_members = staticmethod(combine_label_logits)
-    weigh = staticmethod(ClassificationTask.weigh)
+    weigh = ClassificationTask.weigh
 
     def __init__(self, n_labels):
         self.classes = np.arange(n_labels)

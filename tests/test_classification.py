@@ -47,6 +47,64 @@ def test_balanced_class_weight_raises_the_recall_of_a_rare_class():
     assert recall_score(y, balanced.predict(X)) > recall_score(y, plain.predict(X)) + 0.1
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_balanced_class_weight_with_zero_weight_rows_equals_removing_them(early_stopping):
+    # "balanced" counts the classes by their rows' weights: rows of weight zero
+    # change no class's frequency, so the fit is that of the other rows alone.
+    X, y = classification(n_samples=150, n_classes=3)
+    weight = np.ones(len(y))
+    weight[np.flatnonzero(y == 0)[:25]] = 0.0
+    params = dict(FAST, class_weight="balanced", early_stopping=early_stopping)
+    zeroed = DeepClassifier(**params).fit(X, y, sample_weight=weight)
+    removed = DeepClassifier(**params).fit(X[weight > 0], y[weight > 0])
+    np.testing.assert_allclose(zeroed.predict_proba(X), removed.predict_proba(X), atol=1e-6)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_balanced_class_weight_counts_a_row_of_weight_two_as_two_rows():
+    X, y = classification(n_samples=120, n_classes=3)
+    twice = np.flatnonzero(y == 1)[:20]
+    weight = np.ones(len(y))
+    weight[twice] = 2.0
+    params = dict(FAST, class_weight="balanced", early_stopping=False, batch_size=len(y) + 20)
+    weighted = DeepClassifier(**params).fit(X, y, sample_weight=weight)
+    repeated = np.concatenate([np.arange(len(y)), twice])
+    duplicated = DeepClassifier(**params).fit(X[repeated], y[repeated])
+    # one full batch: the same weighted mean loss, step for step
+    np.testing.assert_allclose(weighted.predict_proba(X), duplicated.predict_proba(X), atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "class_weight, message",
+    [
+        ({0: 1.0, 1: -1.0, 2: 1.0}, r"finite, non-negative weight; got -1.0 for class 1"),
+        ({0: 1.0, 1: np.nan, 2: 1.0}, r"finite, non-negative weight; got nan for class 1"),
+        ({0: 1.0, 1: np.inf, 2: 1.0}, r"finite, non-negative weight; got inf for class 1"),
+        ({0: 1.0, 1: "2", 2: 1.0}, r"finite, non-negative weight; got '2' for class 1"),
+        ({0: 0.0, 1: 0.0, 2: 0.0}, r"every row weight zero: the classes \[0, 1, 2\]"),
+        ({0: 1.0, 1: 2.0, 7: 4.0}, r"The classes, \[2\], are not in class_weight.*\[7\]"),
+        ({"1": 2.0}, r"The classes, \[0, 1, 2\], are not in class_weight.*\['1'\]"),
+        ([{0: 1.0, 1: 2.0}], r"class_weight must be a dict .* or 'balanced'"),
+    ],
+)
+def test_bad_class_weight_is_refused_by_name_and_the_fit_changes_nothing(class_weight, message):
+    X, y = classification(n_samples=60, n_classes=3)
+    clf = DeepClassifier(warm_start=True, **FAST).fit(X, y)
+    before = clf.predict_proba(X)
+    with pytest.raises(ValueError, match=message):
+        clf.set_params(class_weight=class_weight).fit(X, y)
+    np.testing.assert_array_equal(clf.predict_proba(X), before)
+
+
+def test_class_weight_zero_for_the_only_weighted_class_is_refused():
+    X, y = classification(n_samples=60, n_classes=3)
+    weight = (y == 2).astype(float)  # only class 2 has weight, and it weighs 0
+    clf = DeepClassifier(class_weight={2: 0.0}, **FAST)
+    with pytest.raises(ValueError, match=r"the classes \[2\] of the rows with a positive"):
+        clf.fit(X, y, sample_weight=weight)
+
+
 def test_misspelt_class_weight_is_named():
     X, y = classification()
     with pytest.raises(ValueError, match=r"Did you mean class_weight='balanced'\?"):
@@ -134,6 +192,33 @@ def test_multilabel_class_weight_balanced_and_warm_start_checks_the_labels():
         clf.fit(X, Y[:, :3])
     with pytest.raises(ValueError, match="multilabel indicator matrix of 4 labels"):
         clf.fit(X, Y[:, 0])
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("kind", ["single-label", "multilabel"])
+def test_balanced_class_weight_without_sample_weight_is_scikit_learns(kind):
+    from sklearn.utils.class_weight import compute_sample_weight
+
+    X, y = classification(n_samples=120, n_classes=3) if kind == "single-label" else multilabel(60)
+    balanced = DeepClassifier(class_weight="balanced", **FAST).fit(X, y)
+    by_row = DeepClassifier(**FAST).fit(X, y, sample_weight=compute_sample_weight("balanced", y))
+    np.testing.assert_allclose(balanced.predict_proba(X), by_row.predict_proba(X), atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "class_weight, message",
+    [
+        ({0: 1.0, 1: 2.0}, r"multilabel y, class_weight must be 'balanced' or a list of 4 dicts"),
+        ([{0: 1.0, 1: 2.0}] * 3, r"class_weight has 3 dicts, but .* of 4 labels"),
+        ([{}, {1: -2.0}, {}, {}], r"class_weight\[1\] must give each class a finite"),
+        ([{}, {}, {2: 1.0}, {}], r"The classes, \[0, 1\], are not in class_weight\[2\]"),
+        ([{0: 0.0, 1: 0.0}] * 4, r"every row weight zero"),
+    ],
+)
+def test_bad_multilabel_class_weight_is_refused_by_name(class_weight, message):
+    X, Y = multilabel(n_samples=60)
+    with pytest.raises(ValueError, match=message):
+        DeepClassifier(class_weight=class_weight, **FAST).fit(X, Y)
 
 
 def test_multiclass_multioutput_y_is_refused_by_name():
