@@ -18,7 +18,9 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
     (strings too); binary and multiclass problems are supported. A 2-D
     indicator ``y`` of 0s and 1s is a multilabel problem: one sigmoid
     output per label, the binary cross-entropy loss, and ``predict``
-    returns the indicator matrix, as scikit-learn's MLP does.
+    returns the indicator matrix, as scikit-learn's MLP does. A scipy
+    sparse ``y`` is read as the dense one, and ``predict`` returns a
+    dense matrix (where the MLP returns a sparse one).
 
     Parameters
     ----------
@@ -177,7 +179,7 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+        y : {array-like, sparse matrix} of shape (n_samples,) or (n_samples, n_labels)
             Labels, or a multilabel indicator matrix.
         classes : array-like of shape (n_classes,), default=None
             Every class of the problem (``range(n_labels)`` for multilabel

@@ -48,6 +48,7 @@ The interface, implemented by :class:`ClassificationTask`,
 """
 
 import numpy as np
+from scipy import sparse
 from scipy.special import expit, log_expit, log_softmax, softmax
 from sklearn.metrics import (
     accuracy_score,
@@ -77,7 +78,13 @@ def _binary_entropies(proba):
 
 
 def _label_targets(y):
-    """Labels as classifiers read them: a column vector raveled, with a warning."""
+    """Labels as classifiers read them: a column vector raveled, with a warning.
+
+    A sparse ``y`` (a multilabel indicator matrix) is made dense, as
+    scikit-learn's MLP binarizes it: training reads it as the dense one.
+    """
+    if sparse.issparse(y):
+        y = y.toarray()
     y = np.asarray(y) if not hasattr(y, "shape") else y
     if y.ndim == 2 and y.shape[1] == 1:
         return column_or_1d(y, warn=True)

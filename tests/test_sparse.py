@@ -46,6 +46,23 @@ def test_sparse_regressor_fit_partial_fit_and_weights():
     assert reg.n_iter_ == 4
 
 
+@pytest.mark.parametrize("fmt", ["csr", "csc", "coo"])
+def test_sparse_multilabel_y_is_read_as_the_dense_one(fmt):
+    from sklearn.datasets import make_multilabel_classification
+
+    X, Y = make_multilabel_classification(n_samples=60, n_features=10, n_classes=4, random_state=0)
+    Ys = sp.csr_matrix(Y).asformat(fmt)
+    params = dict(FAST, class_weight="balanced")
+    dense = DeepClassifier(**params).fit(X, Y)
+    clf = DeepClassifier(**params).fit(X, Ys)
+    np.testing.assert_allclose(clf.predict_proba(X), dense.predict_proba(X), atol=1e-6)
+    np.testing.assert_array_equal(clf.predict(X), dense.predict(X))
+    assert clf.score(X, Ys) == dense.score(X, Y)  # subset accuracy, on the sparse y too
+    continued = DeepClassifier(**FAST).partial_fit(X, Ys, classes=range(4)).partial_fit(X, Ys)
+    by_dense = DeepClassifier(**FAST).partial_fit(X, Y, classes=range(4)).partial_fit(X, Y)
+    np.testing.assert_allclose(continued.predict_proba(X), by_dense.predict_proba(X), atol=1e-6)
+
+
 def test_sparse_x_is_densified_a_batch_or_a_chunk_at_a_time(monkeypatch):
     X, y = classification(n_samples=200)
     Xs = sparse_version(X)
