@@ -20,6 +20,7 @@ by name.
 
 import copy
 import importlib.util
+import sys
 from functools import partial
 
 import torch
@@ -199,7 +200,8 @@ def build_net(estimator, plan, extra_callbacks=()):
     )
     if schedule is not None and not plan.incremental:  # partial_fit: a constant rate
         callbacks.append(("schedule", schedule))
-    if est.verbose >= 2 and importlib.util.find_spec("tqdm") is not None:
+    # The bar writes to stderr: none without it (pythonw, some services).
+    if est.verbose >= 2 and sys.stderr is not None and importlib.util.find_spec("tqdm"):
         n_valid = 0
         if plan.valid is not None:
             n_valid = len(SliceLoader(plan.valid, plan.batch_size))
