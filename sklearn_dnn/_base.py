@@ -282,7 +282,7 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
         classifier's labels on a first call.
         """
         self._check_params()
-        callbacks = copy_user_callbacks(self.callbacks)
+        callbacks = copy_user_callbacks(self.callbacks, self.schedule)
         continuing = (self.warm_start or incremental) and hasattr(self, "net_")
         if continuing:
             check_warm_start(self, self._fitted_architecture)

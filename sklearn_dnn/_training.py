@@ -24,7 +24,7 @@ import sys
 from functools import partial
 
 import torch
-from skorch.callbacks import Callback, ProgressBar
+from skorch.callbacks import Callback, LRScheduler, ProgressBar
 from skorch.helper import predefined_split
 
 from ._callbacks import (
@@ -131,37 +131,63 @@ def check_warm_start(estimator, fitted_architecture):
         )
 
 
-def copy_user_callbacks(callbacks):
+def copy_user_callbacks(callbacks, schedule=None):
     """Fresh deep copies of the ``callbacks`` hyperparameter, as skorch takes them.
 
     Each item is a skorch callback or a ``(name, callback)`` pair; a fit
     trains with copies, so the estimator's own objects (shared by
-    ``clone``, and by every candidate of a search) are never changed.
+    ``clone``, and by every candidate of a search) are never changed. A
+    skorch ``LRScheduler`` is refused with a ``schedule``: both would set
+    the learning rate, and their factors would compound.
     """
     if callbacks is None:
         return []
     copies = []
     for item in callbacks:
         if isinstance(item, Callback):
-            copies.append(copy.deepcopy(item))
-            continue
-        if not (
+            name, callback = None, item
+        elif (
             isinstance(item, tuple)
             and len(item) == 2
             and isinstance(item[0], str)
             and isinstance(item[1], Callback)
         ):
+            name, callback = item
+        else:
             raise ValueError(
                 "callbacks must be a list of skorch callbacks (skorch.callbacks.Callback "
                 f"instances) or (name, callback) pairs; got {item!r}."
             )
-        if item[0] in OWN_CALLBACKS:
+        if name in OWN_CALLBACKS:
             raise ValueError(
-                f"The callback name {item[0]!r} is taken by sklearn-dnn's own callbacks "
+                f"The callback name {name!r} is taken by sklearn-dnn's own callbacks "
                 f"({', '.join(sorted(OWN_CALLBACKS))}); choose another."
             )
-        copies.append((item[0], copy.deepcopy(item[1])))
+        label = repr(name or type(callback).__name__)
+        if schedule is not None and isinstance(callback, LRScheduler):
+            raise ValueError(
+                f"schedule={schedule!r} and the skorch LRScheduler {label} in callbacks "
+                "would both set the learning rate, and their factors would compound. "
+                "Use one: schedule=None to keep your LRScheduler, or remove it from callbacks."
+            )
+        copied = _deep_copy(callback, label)
+        copies.append(copied if name is None else (name, copied))
     return copies
+
+
+def _deep_copy(callback, label):
+    try:
+        return copy.deepcopy(callback)
+    except Exception as exc:  # a lock, an open file, a socket: whatever pickle refuses
+        raise TypeError(
+            f"The callback {label} ({type(callback).__name__}) in callbacks cannot be "
+            f"deep-copied ({type(exc).__name__}: {exc}). Each fit trains with deep copies "
+            "of the callbacks, so that the objects given here, shared by clone and by "
+            "every candidate of a search, are never changed. Create what cannot be "
+            "copied (a lock, an open file, a TensorBoard SummaryWriter) when training "
+            "starts, in the callback's initialize() or on_train_begin(), not in its "
+            "__init__."
+        ) from exc
 
 
 def build_net(estimator, plan, extra_callbacks=()):

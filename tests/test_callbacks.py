@@ -1,5 +1,6 @@
 """The callbacks hyperparameter: skorch callbacks, copied per fit."""
 
+import threading
 import warnings
 
 import numpy as np
@@ -8,7 +9,8 @@ import torch
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
-from skorch.callbacks import Callback, Checkpoint, EpochScoring, LoadInitState
+from skorch.callbacks import Callback, Checkpoint, EpochScoring, LoadInitState, LRScheduler
+from torch.optim.lr_scheduler import StepLR
 
 from sklearn_dnn import DeepClassifier, DeepRegressor
 
@@ -106,3 +108,52 @@ def test_bad_callbacks_are_named(callbacks, message):
         warnings.simplefilter("ignore", ConvergenceWarning)
         with pytest.raises(ValueError, match=message):
             DeepClassifier(callbacks=callbacks, **FAST).fit(X, y)
+
+
+class LockedLog(Callback):
+    """Holds a lock from its creation, as a TensorBoard writer does: cannot be copied."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+
+
+class LazyLockedLog(Callback):
+    """The way out: the lock is made when training starts."""
+
+    def initialize(self):
+        self.lock_ = threading.Lock()
+        return self
+
+
+@pytest.mark.parametrize(
+    "callbacks, name", [([("log", LockedLog())], "'log'"), ([LockedLog()], "'LockedLog'")]
+)
+def test_a_callback_that_cannot_be_copied_is_named_with_the_way_out(callbacks, name):
+    X, y = classification(n_samples=60)
+    clf = DeepClassifier(callbacks=callbacks, **FAST)
+    with pytest.raises(
+        TypeError, match=rf"callback {name} \(LockedLog\).*cannot be deep-copied"
+    ) as info:
+        clf.fit(X, y)
+    message = str(info.value)
+    assert "_thread.lock" in message and "initialize()" in message
+    assert not hasattr(clf, "net_")  # the failed fit changed nothing
+    DeepClassifier(callbacks=[("log", LazyLockedLog())], **FAST).fit(X, y)  # the way out fits
+
+
+@pytest.mark.parametrize(
+    "item", [LRScheduler(StepLR, step_size=1), ("lr", LRScheduler(StepLR, step_size=1))]
+)
+def test_a_user_lr_scheduler_is_refused_with_a_schedule(item):
+    X, y = classification(n_samples=60)
+    clf = DeepClassifier(schedule="cosine", callbacks=[item], **FAST)
+    with pytest.raises(
+        ValueError, match=r"schedule='cosine' and the skorch LRScheduler .* compound"
+    ):
+        clf.fit(X, y)
+    assert not hasattr(clf, "net_")
+    # without a schedule, the user's scheduler alone sets the rate: 1e-2 * 0.1 ** epoch
+    clf.set_params(schedule=None, learning_rate=1e-2).fit(X, y)
+    np.testing.assert_allclose(
+        [e["lr"] for e in clf.history_], 1e-2 * 0.1 ** np.arange(4), rtol=1e-6
+    )
