@@ -385,7 +385,7 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
             n_linear = len(net.module_.linear_layers())
             diagnosed["gradient_norms_"] = gradient_norm_table(history, n_linear)
             with torch_threads(self.n_threads):
-                diagnosed["dead_units_"] = dead_unit_fractions(net.module_, plan.train.X)
+                diagnosed["dead_units_"] = dead_unit_fractions(net.module_, plan.train.all_X)
         fitted = {
             **plan.task.fitted_attributes(),
             "net_": net,

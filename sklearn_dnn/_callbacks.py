@@ -150,7 +150,11 @@ class Unfreeze(Callback):
 
 
 class StopTraining(Exception):
-    """Raised by :class:`Stopper` to end the epochs of a fit (not a user's interrupt)."""
+    """Raised by :class:`Stopper` to end the epochs of a fit (not a user's interrupt).
+
+    The training net raises it, too, for skorch's ``EarlyStopping`` (see
+    :class:`~sklearn_dnn._conventions.SkorchConventions`).
+    """
 
 
 class Stopper(Callback):

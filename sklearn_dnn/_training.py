@@ -24,7 +24,7 @@ import sys
 from functools import partial
 
 import torch
-from skorch.callbacks import Callback, LRScheduler, ProgressBar
+from skorch.callbacks import Callback, EarlyStopping, LRScheduler, ProgressBar
 from skorch.helper import predefined_split
 
 from ._callbacks import (
@@ -190,6 +190,30 @@ def _deep_copy(callback, label):
         ) from exc
 
 
+def check_user_stoppers(callbacks, has_validation):
+    """Refuse a skorch ``EarlyStopping`` that watches a validation score a fit does not compute.
+
+    skorch's would fail after the first epoch, with a ``KeyError`` from
+    the history that does not say why. (It may stop a fit otherwise: see
+    :meth:`TrainingNet.notify`.)
+    """
+    for item in callbacks:
+        name, callback = item if isinstance(item, tuple) else (None, item)
+        monitor = (
+            getattr(callback, "monitor", None) if isinstance(callback, EarlyStopping) else None
+        )
+        if has_validation or not isinstance(monitor, str) or not monitor.startswith("valid_"):
+            continue
+        raise ValueError(
+            f"The EarlyStopping {name or type(callback).__name__!r} in callbacks monitors "
+            f"{monitor!r}, but this fit holds out no validation set (early_stopping=False, "
+            "or 'auto' on fewer than 100 rows, or partial_fit). Set early_stopping=True "
+            "to hold out validation_fraction of the rows, or monitor 'train_loss'; "
+            "sklearn-dnn's own stopping is set by "
+            "early_stopping, patience and tol."
+        )
+
+
 def build_net(estimator, plan, extra_callbacks=()):
     """A :class:`TrainingNet` for ``plan`` with the estimator's current hyperparameters.
 
@@ -233,6 +257,7 @@ def build_net(estimator, plan, extra_callbacks=()):
             n_valid = len(SliceLoader(plan.valid, plan.batch_size))
         callbacks.append(("progress_bar", ProgressBar(batches_per_epoch=n_batches + n_valid)))
     callbacks.extend(extra_callbacks)
+    check_user_stoppers(plan.callbacks, plan.valid is not None)
     # The user's callbacks come after ours and before the stopper, which
     # ends the fit by raising: every callback sees the end of every epoch.
     callbacks.extend(plan.callbacks)
@@ -326,7 +351,8 @@ def train(estimator, plan, extra_callbacks=()):
     """Train a new net for ``plan``, or a copy of the fitted one.
 
     Returns the net and whether its loss was still falling by more than
-    ``tol`` an epoch at the end (see :meth:`Stopper.still_improving`).
+    ``tol`` an epoch at the end (see :meth:`Stopper.still_improving`;
+    never when a callback stopped the fit).
     Raises whatever training raises (``TrainingDivergedError``,
     ``KeyboardInterrupt``...) without touching ``estimator``; the
     returned net's module is in evaluation mode and draws no more masks.
@@ -340,10 +366,11 @@ def train(estimator, plan, extra_callbacks=()):
         module.generator = plan.generator
         try:
             net.notify("on_train_begin", X=plan.train, y=None)
+            stopped = False
             try:
                 net.fit_loop(plan.train, epochs=plan.max_epochs)
-            except StopTraining:
-                pass
+            except StopTraining:  # the stopper's, or a skorch EarlyStopping's (see TrainingNet)
+                stopped = True
             net.notify("on_train_end", X=plan.train, y=None)
         finally:
             module.generator = None
@@ -356,4 +383,4 @@ def train(estimator, plan, extra_callbacks=()):
     net.iterator_train__generator = None
     net.iterator_train__resample = None
     net._step_losses = None
-    return net, stopper.still_improving()
+    return net, not stopped and stopper.still_improving()
