@@ -282,7 +282,7 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
         classifier's labels on a first call.
         """
         self._check_params()
-        callbacks = copy_user_callbacks(self.callbacks)
+        callbacks = copy_user_callbacks(self.callbacks, self.schedule)
         continuing = (self.warm_start or incremental) and hasattr(self, "net_")
         if continuing:
             check_warm_start(self, self._fitted_architecture)
@@ -385,7 +385,7 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
             n_linear = len(net.module_.linear_layers())
             diagnosed["gradient_norms_"] = gradient_norm_table(history, n_linear)
             with torch_threads(self.n_threads):
-                diagnosed["dead_units_"] = dead_unit_fractions(net.module_, plan.train.X)
+                diagnosed["dead_units_"] = dead_unit_fractions(net.module_, plan.train.all_X)
         fitted = {
             **plan.task.fitted_attributes(),
             "net_": net,

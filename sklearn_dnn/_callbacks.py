@@ -150,7 +150,11 @@ class Unfreeze(Callback):
 
 
 class StopTraining(Exception):
-    """Raised by :class:`Stopper` to end the epochs of a fit (not a user's interrupt)."""
+    """Raised by :class:`Stopper` to end the epochs of a fit (not a user's interrupt).
+
+    The training net raises it, too, for skorch's ``EarlyStopping`` (see
+    :class:`~sklearn_dnn._conventions.SkorchConventions`).
+    """
 
 
 class Stopper(Callback):
@@ -250,7 +254,9 @@ class EpochLog(PrintLog):
     far (an upper bound: early stopping may end the fit sooner). skorch
     colours the best values with ANSI codes; they are left out when the
     output is not a terminal (a file, a pipe, a notebook's log), where
-    they would show as garbage.
+    they would show as garbage. Without a standard output (``sys.stdout``
+    is None, as under ``pythonw`` or in some services) it prints nothing,
+    as ``print`` does.
 
     Parameters
     ----------
@@ -290,5 +296,5 @@ class EpochLog(PrintLog):
             self.sink(lines[1])
             self.first_iteration_ = False
         self.sink(lines[-1])
-        if self.sink is print:
+        if self.sink is print and sys.stdout is not None:
             sys.stdout.flush()

@@ -214,14 +214,24 @@ callbacks : list or None, default={callbacks}
     ``(name, callback)`` pairs) added to the training net after sklearn-dnn's
     own, before the one that stops training, so each sees every epoch's
     end. Every fit trains with deep copies, so ``clone`` and searches stay
-    safe and the objects given here are never changed. The net is a
-    ``skorch.NeuralNet`` whose module returns raw outputs (logits, or the
-    standardized target of a regressor); the datasets it passes to
-    callbacks give their rows as tensors, ``dataset.inputs()`` and
-    ``dataset.targets()`` (class indices, or the encoded targets). For example
-    ``skorch.callbacks.Checkpoint`` saves the network to disk and
-    ``skorch.callbacks.LoadInitState`` resumes from it (see
-    ``examples/checkpoint_resume.py``).
+    safe and the objects given here are never changed: a callback that
+    cannot be copied (one holding a lock or an open file) is refused by
+    name; create such state in its ``initialize()`` or ``on_train_begin``.
+    The net is a ``skorch.NeuralNet`` whose module returns raw outputs
+    (logits, or the standardized target of a regressor); its targets and
+    ``predict`` are encoded (class indices, 0/1 indicators, or the
+    standardized targets), so ``skorch.callbacks.EpochScoring`` with a
+    scorer's name (``"accuracy"``, ``"roc_auc"``, ``"r2"``) scores the
+    estimator's predictions (errors such as ``"neg_mean_squared_error"``
+    are on the standardized scale). Batches reach callbacks as ``(X, y)``,
+    a training batch of an ensemble with every member's rows; the datasets
+    give their rows as tensors, ``dataset.inputs()`` and
+    ``dataset.targets()``. ``skorch.callbacks.EarlyStopping`` stops a fit
+    as ``patience`` does (watching a ``valid_`` key needs a validation
+    set: ``early_stopping=True``); a ``skorch.callbacks.LRScheduler`` is
+    refused together with ``schedule``. ``skorch.callbacks.Checkpoint``
+    saves the network to disk and ``skorch.callbacks.LoadInitState``
+    resumes from it (see ``examples/checkpoint_resume.py``).
 
 class_weight : dict, list of dict, "balanced" or None, default={class_weight}
     Weights of the classes in the loss, multiplied into ``sample_weight``

@@ -13,7 +13,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import clone
-from skorch.callbacks import Callback, LRScheduler
+from skorch.callbacks import Callback, EarlyStopping, LRScheduler
 from torch.optim.lr_scheduler import LambdaLR
 
 from .exceptions import TrainingDivergedError
@@ -155,6 +155,23 @@ class _RangeTestRecorder(Callback):
             raise _RangeTestDone
 
 
+def _range_test_callbacks(callbacks):
+    """The user's ``callbacks`` less those that set the rate or stop training.
+
+    A user's ``LRScheduler`` would bend the ramp, and an ``EarlyStopping``
+    would end it (or fail, watching a validation loss the test does not
+    compute); the test has its own ramp and stopping rule.
+    """
+    if not isinstance(callbacks, (list, tuple)):
+        return callbacks  # None, or a value that fit's validation refuses by name
+    skipped = (LRScheduler, EarlyStopping)
+    return [
+        item
+        for item in callbacks
+        if not isinstance(item[1] if isinstance(item, tuple) and len(item) == 2 else item, skipped)
+    ]
+
+
 def _check_arguments(start_lr, end_lr, n_steps, stop_factor):
     if not (isinstance(start_lr, Real) and isinstance(end_lr, Real) and 0 < start_lr < end_lr):
         raise ValueError(
@@ -175,7 +192,9 @@ def find_learning_rate(
     The copy (``sklearn.base.clone``: same hyperparameters, same
     ``random_state``, so the same initial weights as ``fit`` would draw)
     trains on mini-batches of ``X`` with every regularizer of the
-    estimator, but with no schedule, early stopping or diagnostics. Batch
+    estimator, but with no schedule, early stopping or diagnostics (nor
+    the skorch ``LRScheduler`` and ``EarlyStopping`` among its
+    ``callbacks``: the ramp is exact, and only the test stops it). Batch
     ``k`` runs at ``start_lr * (end_lr / start_lr) ** (k / (n_steps - 1))``;
     the test ends after ``n_steps`` batches, or as soon as the smoothed
     loss exceeds ``stop_factor`` times the best seen so far, or at the
@@ -194,6 +213,7 @@ def find_learning_rate(
         warm_start=False,
         diagnostics=False,
         verbose=0,
+        callbacks=_range_test_callbacks(estimator.callbacks),
     )
     callbacks = [
         (

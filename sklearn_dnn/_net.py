@@ -11,9 +11,10 @@ import numpy as np
 import torch
 from scipy import sparse
 from skorch import NeuralNet
-from torch.utils.data import Dataset
+from skorch.dataset import Dataset
 
 from ._callbacks import EpochLog
+from ._conventions import SkorchConventions
 
 
 def as_tensor(array, device):
@@ -92,20 +93,37 @@ class TensorData(Dataset):
     Sparse inputs are a :class:`SparseRows`, densified batch by batch.
 
     ``rows`` (an index tensor) selects the rows that belong to this set,
-    so a training and a validation set share one copy of the data: the
-    split costs two index vectors, not a copy of X. ``sample_weight`` is
-    None when every row weighs the same: the loss is then a plain mean,
-    one operation cheaper per batch.
+    so a training and a validation set share one copy of the data
+    (``all_X``, ``all_y``, ``sample_weight``): the split costs two index
+    vectors, not a copy of X. ``sample_weight`` is None when every row
+    weighs the same: the loss is then a plain mean, one operation cheaper
+    per batch.
+
+    It is a ``skorch.dataset.Dataset`` whose ``X`` and ``y`` are what
+    skorch reads from a dataset (``skorch.utils.data_from_dataset``, as
+    ``EpochScoring(use_caching=False)`` does): ``X`` is the set itself,
+    which the net's ``predict`` and ``forward`` take, and ``y`` its
+    targets.
     """
 
     def __init__(self, X, y, sample_weight, rows=None):
-        self.X = X
-        self.y = y
+        self.all_X = X
+        self.all_y = y
         self.sample_weight = sample_weight
         self.rows = rows
 
+    @property
+    def X(self):
+        """This set, as the net's ``predict`` and ``forward`` take its inputs."""
+        return self
+
+    @property
+    def y(self):
+        """The targets of this set's rows (see :meth:`targets`)."""
+        return self.targets()
+
     def __len__(self):
-        return len(self.X) if self.rows is None else len(self.rows)
+        return len(self.all_X) if self.rows is None else len(self.rows)
 
     def __getitem__(self, i):
         """Row ``i``, for torch's ``Dataset`` protocol (the loaders use :meth:`batch`)."""
@@ -123,15 +141,15 @@ class TensorData(Dataset):
     def batch(self, index):
         """The rows at ``index`` (a slice or an index tensor into this set)."""
         w = None if self.sample_weight is None else self._take(self.sample_weight, index)
-        return self._take(self.X, index), (self._take(self.y, index), w)
+        return self._take(self.all_X, index), (self._take(self.all_y, index), w)
 
     def inputs(self):
         """The inputs of this set's rows, as a tensor."""
-        return self._take(self.X, slice(None))
+        return self._take(self.all_X, slice(None))
 
     def targets(self):
         """The targets of this set's rows, as a tensor (the inputs are not gathered)."""
-        return self._take(self.y, slice(None))
+        return self._take(self.all_y, slice(None))
 
     def weights(self):
         """The sample weights of this set's rows, or None for equal weights."""
@@ -211,7 +229,7 @@ class SliceLoader:
         )
         if self.resample is not None:  # each member's bootstrap sample, shuffled
             orders = self.resample.gather(1, orders)
-        orders = orders.to(data.X.device)
+        orders = orders.to(data.all_X.device)
         for start, end in self._bounds():
             X, (y, w) = data.batch(orders[:, start:end].reshape(-1))
             yield _by_member(X, members), (_by_member(y, members), _by_member(w, members))
@@ -224,7 +242,7 @@ def _by_member(tensor, members):
     return tensor.view(members, -1, *tensor.shape[1:]).transpose(0, 1)
 
 
-class TrainingNet(NeuralNet):
+class TrainingNet(SkorchConventions, NeuralNet):
     """A skorch ``NeuralNet`` with a sample-weighted, penalized loss.
 
     The criterion must be built with ``reduction="none"``. ``y_true`` is a
@@ -247,6 +265,10 @@ class TrainingNet(NeuralNet):
     would get alone. A training step reports the members' mean loss and
     penalty; the validation loss is that of the ensemble's prediction
     (in evaluation mode the module combines its members' outputs).
+
+    Callbacks and scorers see the net as skorch's own and scikit-learn's
+    would (see :class:`~sklearn_dnn._conventions.SkorchConventions`), so
+    skorch's ``EpochScoring("accuracy")``, say, scores the right thing.
     """
 
     def __init__(self, *args, l1=0.0, l2=0.0, groups=None, **kwargs):

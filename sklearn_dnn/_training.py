@@ -20,10 +20,11 @@ by name.
 
 import copy
 import importlib.util
+import sys
 from functools import partial
 
 import torch
-from skorch.callbacks import Callback, ProgressBar
+from skorch.callbacks import Callback, EarlyStopping, LRScheduler, ProgressBar
 from skorch.helper import predefined_split
 
 from ._callbacks import (
@@ -130,37 +131,87 @@ def check_warm_start(estimator, fitted_architecture):
         )
 
 
-def copy_user_callbacks(callbacks):
+def copy_user_callbacks(callbacks, schedule=None):
     """Fresh deep copies of the ``callbacks`` hyperparameter, as skorch takes them.
 
     Each item is a skorch callback or a ``(name, callback)`` pair; a fit
     trains with copies, so the estimator's own objects (shared by
-    ``clone``, and by every candidate of a search) are never changed.
+    ``clone``, and by every candidate of a search) are never changed. A
+    skorch ``LRScheduler`` is refused with a ``schedule``: both would set
+    the learning rate, and their factors would compound.
     """
     if callbacks is None:
         return []
     copies = []
     for item in callbacks:
         if isinstance(item, Callback):
-            copies.append(copy.deepcopy(item))
-            continue
-        if not (
+            name, callback = None, item
+        elif (
             isinstance(item, tuple)
             and len(item) == 2
             and isinstance(item[0], str)
             and isinstance(item[1], Callback)
         ):
+            name, callback = item
+        else:
             raise ValueError(
                 "callbacks must be a list of skorch callbacks (skorch.callbacks.Callback "
                 f"instances) or (name, callback) pairs; got {item!r}."
             )
-        if item[0] in OWN_CALLBACKS:
+        if name in OWN_CALLBACKS:
             raise ValueError(
-                f"The callback name {item[0]!r} is taken by sklearn-dnn's own callbacks "
+                f"The callback name {name!r} is taken by sklearn-dnn's own callbacks "
                 f"({', '.join(sorted(OWN_CALLBACKS))}); choose another."
             )
-        copies.append((item[0], copy.deepcopy(item[1])))
+        label = repr(name or type(callback).__name__)
+        if schedule is not None and isinstance(callback, LRScheduler):
+            raise ValueError(
+                f"schedule={schedule!r} and the skorch LRScheduler {label} in callbacks "
+                "would both set the learning rate, and their factors would compound. "
+                "Use one: schedule=None to keep your LRScheduler, or remove it from callbacks."
+            )
+        copied = _deep_copy(callback, label)
+        copies.append(copied if name is None else (name, copied))
     return copies
+
+
+def _deep_copy(callback, label):
+    try:
+        return copy.deepcopy(callback)
+    except Exception as exc:  # a lock, an open file, a socket: whatever pickle refuses
+        raise TypeError(
+            f"The callback {label} ({type(callback).__name__}) in callbacks cannot be "
+            f"deep-copied ({type(exc).__name__}: {exc}). Each fit trains with deep copies "
+            "of the callbacks, so that the objects given here, shared by clone and by "
+            "every candidate of a search, are never changed. Create what cannot be "
+            "copied (a lock, an open file, a TensorBoard SummaryWriter) when training "
+            "starts, in the callback's initialize() or on_train_begin(), not in its "
+            "__init__."
+        ) from exc
+
+
+def check_user_stoppers(callbacks, has_validation):
+    """Refuse a skorch ``EarlyStopping`` that watches a validation score a fit does not compute.
+
+    skorch's would fail after the first epoch, with a ``KeyError`` from
+    the history that does not say why. (It may stop a fit otherwise: see
+    :meth:`TrainingNet.notify`.)
+    """
+    for item in callbacks:
+        name, callback = item if isinstance(item, tuple) else (None, item)
+        monitor = (
+            getattr(callback, "monitor", None) if isinstance(callback, EarlyStopping) else None
+        )
+        if has_validation or not isinstance(monitor, str) or not monitor.startswith("valid_"):
+            continue
+        raise ValueError(
+            f"The EarlyStopping {name or type(callback).__name__!r} in callbacks monitors "
+            f"{monitor!r}, but this fit holds out no validation set (early_stopping=False, "
+            "or 'auto' on fewer than 100 rows, or partial_fit). Set early_stopping=True "
+            "to hold out validation_fraction of the rows, or monitor 'train_loss'; "
+            "sklearn-dnn's own stopping is set by "
+            "early_stopping, patience and tol."
+        )
 
 
 def build_net(estimator, plan, extra_callbacks=()):
@@ -199,12 +250,14 @@ def build_net(estimator, plan, extra_callbacks=()):
     )
     if schedule is not None and not plan.incremental:  # partial_fit: a constant rate
         callbacks.append(("schedule", schedule))
-    if est.verbose >= 2 and importlib.util.find_spec("tqdm") is not None:
+    # The bar writes to stderr: none without it (pythonw, some services).
+    if est.verbose >= 2 and sys.stderr is not None and importlib.util.find_spec("tqdm"):
         n_valid = 0
         if plan.valid is not None:
             n_valid = len(SliceLoader(plan.valid, plan.batch_size))
         callbacks.append(("progress_bar", ProgressBar(batches_per_epoch=n_batches + n_valid)))
     callbacks.extend(extra_callbacks)
+    check_user_stoppers(plan.callbacks, plan.valid is not None)
     # The user's callbacks come after ours and before the stopper, which
     # ends the fit by raising: every callback sees the end of every epoch.
     callbacks.extend(plan.callbacks)
@@ -298,7 +351,8 @@ def train(estimator, plan, extra_callbacks=()):
     """Train a new net for ``plan``, or a copy of the fitted one.
 
     Returns the net and whether its loss was still falling by more than
-    ``tol`` an epoch at the end (see :meth:`Stopper.still_improving`).
+    ``tol`` an epoch at the end (see :meth:`Stopper.still_improving`;
+    never when a callback stopped the fit).
     Raises whatever training raises (``TrainingDivergedError``,
     ``KeyboardInterrupt``...) without touching ``estimator``; the
     returned net's module is in evaluation mode and draws no more masks.
@@ -312,10 +366,11 @@ def train(estimator, plan, extra_callbacks=()):
         module.generator = plan.generator
         try:
             net.notify("on_train_begin", X=plan.train, y=None)
+            stopped = False
             try:
                 net.fit_loop(plan.train, epochs=plan.max_epochs)
-            except StopTraining:
-                pass
+            except StopTraining:  # the stopper's, or a skorch EarlyStopping's (see TrainingNet)
+                stopped = True
             net.notify("on_train_end", X=plan.train, y=None)
         finally:
             module.generator = None
@@ -328,4 +383,4 @@ def train(estimator, plan, extra_callbacks=()):
     net.iterator_train__generator = None
     net.iterator_train__resample = None
     net._step_losses = None
-    return net, stopper.still_improving()
+    return net, not stopped and stopper.still_improving()

@@ -1,5 +1,6 @@
 """The callbacks hyperparameter: skorch callbacks, copied per fit."""
 
+import threading
 import warnings
 
 import numpy as np
@@ -7,8 +8,17 @@ import pytest
 import torch
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import accuracy_score, r2_score, roc_auc_score
 from sklearn.model_selection import GridSearchCV
-from skorch.callbacks import Callback, Checkpoint, EpochScoring, LoadInitState
+from skorch.callbacks import (
+    Callback,
+    Checkpoint,
+    EarlyStopping,
+    EpochScoring,
+    LoadInitState,
+    LRScheduler,
+)
+from torch.optim.lr_scheduler import StepLR
 
 from sklearn_dnn import DeepClassifier, DeepRegressor
 
@@ -46,6 +56,121 @@ def test_epoch_scoring_records_a_score_every_epoch():
     np.testing.assert_allclose(
         [e["acc"] for e in clf.history_], [e["valid_score"] for e in clf.history_]
     )
+
+
+@pytest.mark.parametrize(
+    "Estimator, data, scoring, score",
+    [
+        (
+            DeepClassifier,
+            classification,
+            "accuracy",
+            lambda est, X, y: accuracy_score(y, est.predict(X)),
+        ),
+        (
+            DeepClassifier,
+            lambda: classification(n_classes=2),
+            "roc_auc",
+            lambda est, X, y: roc_auc_score(y, est.predict_proba(X)[:, 1]),
+        ),
+        (DeepRegressor, regression, "r2", lambda est, X, y: r2_score(y, est.predict(X))),
+    ],
+)
+@pytest.mark.parametrize("ensemble_size", [1, 2])
+def test_epoch_scoring_by_name_scores_the_estimators_own_predictions(
+    Estimator, data, scoring, score, ensemble_size
+):
+    # use_caching=False: the score of the epoch's final weights on the training rows
+    X, y = data()
+    scorer = EpochScoring(scoring, lower_is_better=False, on_train=True, use_caching=False)
+    params = dict(FAST, early_stopping=False, learning_rate=0.01, ensemble_size=ensemble_size)
+    est = Estimator(callbacks=[scorer], **params).fit(X, y)
+    np.testing.assert_allclose(est.history_[-1][scoring], score(est, X, y), rtol=1e-6)
+
+
+def test_epoch_scoring_by_name_on_validation_matches_the_validation_score():
+    X, y = classification(n_samples=200)
+    clf = DeepClassifier(early_stopping=True, callbacks=[EpochScoring("accuracy")], **FAST)
+    clf.fit(X, y)  # cached validation outputs (skorch's default)
+    np.testing.assert_allclose(
+        [e["accuracy"] for e in clf.history_], [e["valid_score"] for e in clf.history_]
+    )
+
+
+class TrainingBatches(Callback):
+    """Every training batch as callbacks see it, and the members' outputs for its rows."""
+
+    def initialize(self):
+        self.X_, self.y_, self.y_pred_, self.outputs_ = [], [], [], []
+        return self
+
+    def on_batch_end(self, net, batch, y_pred, training, **kwargs):
+        if not training:
+            return
+        X, y = batch
+        members = net.module_.ensemble_size
+        with torch.no_grad():  # member m's output for each of its rows (rows member by member)
+            by_member = net.module_(X.view(members, -1, X.shape[1]).transpose(0, 1))
+        self.outputs_.append(by_member.transpose(0, 1).flatten(0, 1))
+        self.X_.append(X)
+        self.y_.append(y)
+        self.y_pred_.append(y_pred.detach())
+
+
+def test_training_batches_reach_callbacks_as_skorch_passes_them():
+    # (X, y) with one row per sample, every member's rows in an ensemble, y_pred
+    # in the same order; EpochScoring's cached training accuracy reads them
+    X, y = classification(n_samples=100)
+    scorer = EpochScoring("accuracy", lower_is_better=False, on_train=True)
+    params = dict(FAST, early_stopping=False, ensemble_size=3, max_epochs=1, learning_rate=1e-12)
+    clf = DeepClassifier(callbacks=[("batches", TrainingBatches()), scorer], **params).fit(X, y)
+    seen = dict(clf.net_.callbacks_)["batches"]
+    X_seen, y_seen, y_pred = (torch.cat(t).numpy() for t in (seen.X_, seen.y_, seen.y_pred_))
+    assert X_seen.shape == (3 * len(X), X.shape[1]) and y_seen.shape == (3 * len(y),)
+    rows = [np.flatnonzero((X == x).all(axis=1))[0] for x in X_seen]
+    np.testing.assert_array_equal(y_seen, y[rows])  # each row with its own target
+    # each prediction is its member's, for that row (the rate is too small to move the weights)
+    np.testing.assert_allclose(y_pred, torch.cat(seen.outputs_).numpy(), rtol=1e-6, atol=1e-9)
+    expected = accuracy_score(y_seen, y_pred.argmax(axis=1))
+    np.testing.assert_allclose(clf.history_[-1]["accuracy"], expected, rtol=1e-12)
+
+
+def test_skorch_early_stopping_ends_the_fit_as_a_normal_stop():
+    X, y = classification(n_samples=120)
+    # the loss never improves by 10: one better epoch, then `patience` misses
+    stop = EarlyStopping(patience=2, threshold=10.0, threshold_mode="abs")
+    clf = DeepClassifier(early_stopping=True, callbacks=[stop], **dict(FAST, max_epochs=50))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)  # stopped: not "still improving"
+        clf.fit(X, y)
+    assert clf.n_iter_ == 3
+    search = GridSearchCV(clf, {"learning_rate": [1e-3, 1e-2]}, cv=2).fit(X, y)
+    assert search.best_estimator_.n_iter_ == 3
+
+
+class CtrlC(Callback):
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) == 2:
+            raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("order", ["before", "after"])
+def test_a_users_ctrl_c_still_interrupts_with_early_stopping_present(order):
+    X, y = classification(n_samples=120)
+    stop = EarlyStopping(monitor="train_loss", patience=5)
+    callbacks = [CtrlC(), stop] if order == "before" else [stop, CtrlC()]
+    clf = DeepClassifier(callbacks=callbacks, **FAST)
+    with pytest.raises(KeyboardInterrupt):
+        clf.fit(X, y)
+    assert not hasattr(clf, "net_")
+
+
+def test_skorch_early_stopping_on_a_validation_score_needs_a_validation_set():
+    X, y = classification(n_samples=60)
+    clf = DeepClassifier(early_stopping=False, callbacks=[EarlyStopping(patience=1)], **FAST)
+    with pytest.raises(ValueError, match="monitors 'valid_loss'.*Set early_stopping=True"):
+        clf.fit(X, y)
+    assert not hasattr(clf, "net_")
 
 
 def test_callbacks_are_copied_per_fit_so_clone_and_search_stay_safe():
@@ -106,3 +231,52 @@ def test_bad_callbacks_are_named(callbacks, message):
         warnings.simplefilter("ignore", ConvergenceWarning)
         with pytest.raises(ValueError, match=message):
             DeepClassifier(callbacks=callbacks, **FAST).fit(X, y)
+
+
+class LockedLog(Callback):
+    """Holds a lock from its creation, as a TensorBoard writer does: cannot be copied."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+
+
+class LazyLockedLog(Callback):
+    """The way out: the lock is made when training starts."""
+
+    def initialize(self):
+        self.lock_ = threading.Lock()
+        return self
+
+
+@pytest.mark.parametrize(
+    "callbacks, name", [([("log", LockedLog())], "'log'"), ([LockedLog()], "'LockedLog'")]
+)
+def test_a_callback_that_cannot_be_copied_is_named_with_the_way_out(callbacks, name):
+    X, y = classification(n_samples=60)
+    clf = DeepClassifier(callbacks=callbacks, **FAST)
+    with pytest.raises(
+        TypeError, match=rf"callback {name} \(LockedLog\).*cannot be deep-copied"
+    ) as info:
+        clf.fit(X, y)
+    message = str(info.value)
+    assert "_thread.lock" in message and "initialize()" in message
+    assert not hasattr(clf, "net_")  # the failed fit changed nothing
+    DeepClassifier(callbacks=[("log", LazyLockedLog())], **FAST).fit(X, y)  # the way out fits
+
+
+@pytest.mark.parametrize(
+    "item", [LRScheduler(StepLR, step_size=1), ("lr", LRScheduler(StepLR, step_size=1))]
+)
+def test_a_user_lr_scheduler_is_refused_with_a_schedule(item):
+    X, y = classification(n_samples=60)
+    clf = DeepClassifier(schedule="cosine", callbacks=[item], **FAST)
+    with pytest.raises(
+        ValueError, match=r"schedule='cosine' and the skorch LRScheduler .* compound"
+    ):
+        clf.fit(X, y)
+    assert not hasattr(clf, "net_")
+    # without a schedule, the user's scheduler alone sets the rate: 1e-2 * 0.1 ** epoch
+    clf.set_params(schedule=None, learning_rate=1e-2).fit(X, y)
+    np.testing.assert_allclose(
+        [e["lr"] for e in clf.history_], 1e-2 * 0.1 ** np.arange(4), rtol=1e-6
+    )

@@ -9,7 +9,9 @@ import pytest
 import torch
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
+from skorch.callbacks import EarlyStopping, LRScheduler
 from torch import nn
+from torch.optim.lr_scheduler import StepLR
 
 from sklearn_dnn import MLP, DeepClassifier, DeepRegressor, GradientHealthWarning
 from sklearn_dnn._diagnostics import dead_unit_fractions, gradient_health_problems
@@ -264,6 +266,19 @@ def test_range_test_stops_at_the_first_non_finite_loss():
     result = reg.find_learning_rate(X, y, start_lr=1e-3, end_lr=1e4, n_steps=60, stop_factor=1e30)
     assert 2 <= len(result.lrs) < 60
     assert np.all(np.isfinite(result.losses)) and result.losses[-1] > 1e20
+
+
+def test_range_test_leaves_out_the_users_lr_schedulers_and_early_stopping():
+    X, y = classification(n_samples=60)
+    callbacks = [
+        LRScheduler(StepLR, step_size=1, gamma=0.1, step_every="batch"),  # would bend the ramp
+        ("stop", EarlyStopping(monitor="train_loss", patience=1, threshold=10.0)),  # would end it
+    ]
+    clf = DeepClassifier(
+        hidden_layer_sizes=(8,), batch_size=20, callbacks=callbacks, random_state=0
+    )
+    result = clf.find_learning_rate(X, y, start_lr=1e-4, end_lr=1e-2, n_steps=12)
+    np.testing.assert_allclose(result.lrs, np.geomspace(1e-4, 1e-2, 12), rtol=1e-9)
 
 
 def test_range_test_leaves_the_estimator_unfitted_and_unchanged():

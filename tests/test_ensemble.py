@@ -106,8 +106,9 @@ class BatchSpy(Callback):
         return self
 
     def on_batch_begin(self, net, batch=None, training=False, **kwargs):
-        if training:
-            self.batches_.append(batch[0].detach().clone())
+        if training:  # a callback gets the members' rows one member after another
+            X = batch[0].view(net.module_.ensemble_size, -1, batch[0].shape[-1])
+            self.batches_.append(X.transpose(0, 1).detach().clone())  # (rows, members, features)
 
 
 def test_every_member_gets_its_own_order_of_the_rows():

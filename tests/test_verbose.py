@@ -1,5 +1,6 @@
 """verbose: the epoch table (k/N, time left, no colour off a terminal) and the batch bar."""
 
+import importlib.util
 import io
 import re
 import sys
@@ -85,3 +86,16 @@ def test_the_epoch_log_replaces_skorchs():
 )
 def test_durations_read_well(seconds, text):
     assert _duration(seconds) == text
+
+
+@pytest.mark.parametrize("verbose, stream", [(1, "stdout"), (2, "stdout"), (2, "stderr")])
+def test_a_missing_output_stream_prints_nothing_and_fits(monkeypatch, verbose, stream):
+    # pythonw and some services run with sys.stdout (or sys.stderr) None: print
+    # then does nothing, and neither may the log or the bar raise
+    monkeypatch.setattr(sys, stream, None)
+    X, y = classification(n_samples=60)
+    clf = DeepClassifier(verbose=verbose, batch_size=20, **FAST).fit(X, y)
+    assert clf.n_iter_ == 3
+    bars = [cb for _, cb in clf.net_.callbacks_ if isinstance(cb, ProgressBar)]
+    has_tqdm = importlib.util.find_spec("tqdm") is not None
+    assert len(bars) == (verbose == 2 and stream == "stdout" and has_tqdm)  # no stderr, no bar

@@ -1,0 +1,108 @@
+"""What skorch's callbacks and scikit-learn's scorers expect of a net, for ``TrainingNet``.
+
+The training net's batches, predictions and way of stopping differ from a
+plain skorch ``NeuralNet``'s: a batch's targets come with their sample
+weights, a training batch holds every ensemble member's rows, the module
+returns raw outputs, and the estimator's stopper raises
+:class:`~sklearn_dnn._callbacks.StopTraining`. :class:`SkorchConventions`
+gives callbacks and scorers the net they expect, so skorch's own
+callbacks (``EpochScoring`` with a scorer's name, ``EarlyStopping``)
+work as they do on a skorch net.
+"""
+
+import numpy as np
+from skorch.callbacks import EarlyStopping
+from skorch.utils import to_numpy
+from torch import nn
+
+from ._callbacks import StopTraining
+
+
+def _member_major(tensor):
+    """A training tensor of shape (rows, members, ...) as (members * rows, ...), member by member.
+
+    The loaders gather a training batch member by member and view it as
+    (rows, members, ...), so this is a view of what they gathered.
+    """
+    return tensor.transpose(0, 1).flatten(0, 1)
+
+
+def _as_skorch_batch(cb_kwargs):
+    """A callback's ``batch`` (and ``y_pred``) as skorch passes them (see TrainingNet.notify)."""
+    X, (y, _) = cb_kwargs["batch"]
+    if not cb_kwargs.get("training", True):  # (on_grad_computed trains, and has no flag)
+        return {**cb_kwargs, "batch": (X, y)}
+    cb_kwargs = {**cb_kwargs, "batch": (_member_major(X), _member_major(y))}
+    if "y_pred" in cb_kwargs:
+        cb_kwargs["y_pred"] = _member_major(cb_kwargs["y_pred"])
+    return cb_kwargs
+
+
+class SkorchConventions:
+    """Mixin of :class:`~sklearn_dnn._net.TrainingNet`: skorch's batches, stop and labels.
+
+    It reads the net's ``module__n_outputs`` and ``criterion`` (a loss class).
+    """
+
+    def notify(self, method_name, **cb_kwargs):
+        """Call the callbacks as skorch does, with skorch's batches and way of stopping.
+
+        A batch reaches the callbacks as skorch passes one, ``(X, y)`` with
+        one row per sample: ``y`` holds the targets alone (the loaders'
+        batches carry ``(targets, sample_weight)``), and a training batch,
+        which holds every member's rows as (rows, members, ...), gives them
+        member after member, (members * rows, ...), with ``y_pred`` in the
+        same order.
+
+        skorch's ``EarlyStopping`` ends training by raising
+        ``KeyboardInterrupt``; that one becomes :class:`StopTraining`, the
+        way the estimator's own stopper ends a fit. It is told from a
+        user's Ctrl-C by where it comes from and by the callback's state:
+        it has missed ``patience`` epochs, which it only does as it raises.
+        """
+        if "batch" in cb_kwargs:
+            cb_kwargs = _as_skorch_batch(cb_kwargs)
+        getattr(self, method_name)(self, **cb_kwargs)
+        for _, cb in self.callbacks_:
+            try:
+                getattr(cb, method_name)(self, **cb_kwargs)
+            except KeyboardInterrupt:
+                if isinstance(cb, EarlyStopping) and cb.misses_ >= cb.patience:
+                    raise StopTraining from None
+                raise
+
+    def __sklearn_tags__(self):
+        """A classifier of the classes :attr:`classes_` when it trains on softmax outputs.
+
+        scikit-learn's scorers of probabilities (``"roc_auc"``,
+        ``"neg_log_loss"``...) then read ``predict_proba`` as a
+        classifier's: in a binary task, the second class's column.
+        """
+        tags = super().__sklearn_tags__()
+        if self._softmax():
+            tags.estimator_type = "classifier"
+        return tags
+
+    @property
+    def classes_(self):
+        """The encoded classes, ``0 .. n_outputs - 1``, as :meth:`predict` returns them."""
+        return np.arange(self.module__n_outputs)
+
+    def _softmax(self):
+        return isinstance(self.criterion, type) and issubclass(self.criterion, nn.CrossEntropyLoss)
+
+    def predict(self, X):
+        """What the net predicts for ``X``, encoded as the targets it trains on.
+
+        Class indices for a softmax classifier, 0/1 indicators for a
+        multilabel one, the standardized targets for a regressor. (skorch's
+        ``NeuralNet.predict`` returns ``predict_proba``, which a scorer of
+        labels cannot read.) Served from skorch's cached outputs when an
+        ``EpochScoring`` caches them.
+        """
+        outputs = self.forward(X)
+        if self._softmax():
+            return to_numpy(outputs.argmax(dim=1))
+        if issubclass(self.criterion, nn.BCEWithLogitsLoss):
+            return to_numpy((outputs > 0).long())
+        return to_numpy(outputs)
