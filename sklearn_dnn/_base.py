@@ -293,7 +293,7 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
         if self.pretrained is not None:
             self.pretrained.check_input(X.shape[1], feature_names_in)
         if continuing:
-            task = self._task.continued_with(y)
+            task = self._task.continued_with(y, sample_weight)
         else:
             task = self._task_class_for(y).from_targets(
                 y, sample_weight, type(self).__name__, classes=classes
