@@ -287,18 +287,16 @@ def _continue_from(net, previous, rescaling=None):
             group.update(settings)  # this fit's rates and settings, the old moments
 
 
-def _prepend_history(net, previous):
-    """Put ``previous``'s epochs before ``net``'s, numbering on from them.
+def _number_after(net, previous):
+    """Number ``net``'s epochs on from ``previous``'s, to which the commit appends them.
 
     Done after training, so that during the fit every callback (schedule,
-    stopper, unfreezing) counts this fit's epochs from the start.
+    stopper, unfreezing) counts this fit's epochs from the start. The
+    earlier epochs are neither copied nor changed here: only the commit,
+    after everything that can fail, extends the fitted history.
     """
-    earlier = copy.deepcopy(list(previous.history))
-    new = list(net.history)
-    for i, epoch in enumerate(new, start=len(earlier) + 1):
+    for i, epoch in enumerate(net.history, start=len(previous.history) + 1):
         epoch["epoch"] = i
-    net.history.clear()
-    net.history.extend(earlier + new)
 
 
 def train(estimator, plan, extra_callbacks=()):
@@ -328,7 +326,7 @@ def train(estimator, plan, extra_callbacks=()):
             module.generator = None
         module.eval()
     if plan.continuing:
-        _prepend_history(net, estimator.net_)
+        _number_after(net, estimator.net_)
     # Drop the references to this fit's data and generator, so that pickling
     # the fitted net stores the network, not the training set.
     net.train_split = None

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
+from skorch.callbacks import Callback
 
 from sklearn_dnn import DeepClassifier, DeepRegressor
 
@@ -164,3 +165,23 @@ def test_setting_the_scale_late_leaves_the_predictions_and_restarts_the_optimize
     np.testing.assert_allclose(reg.predict(X), before, rtol=1e-6)  # re-expressed, not rescaled
     assert adam_steps(reg) == {1}  # the moments measured the loss in the old units
 
+
+class Interrupt(Callback):
+    def on_epoch_end(self, net, **kwargs):
+        raise KeyboardInterrupt
+
+
+def test_partial_fit_appends_to_the_history_without_copying_it():
+    X, y = regression(n_samples=40)
+    reg = DeepRegressor(diagnostics=True, **FAST).partial_fit(X, y).partial_fit(X, y)
+    history, epochs, net_epochs = reg.history_, list(reg.history_), list(reg.net_.history)
+    reg.partial_fit(X, y)
+    gradient_norms = [epoch["gradient_norms"] for epoch in reg.history_]
+    np.testing.assert_array_equal(reg.gradient_norms_, gradient_norms)  # extended, not rebuilt
+    assert reg.history_ is history  # appended to, not rebuilt from every epoch
+    assert all(a is b for a, b in zip(epochs, reg.history_[:2], strict=True))
+    assert all(a is b for a, b in zip(net_epochs, reg.net_.history[:2], strict=True))
+    assert [e["epoch"] for e in reg.history_] == [e["epoch"] for e in reg.net_.history] == [1, 2, 3]
+    with pytest.raises(KeyboardInterrupt):  # a failed call leaves both histories as they were
+        reg.set_params(callbacks=[Interrupt()]).partial_fit(X, y)
+    assert len(reg.history_) == len(reg.net_.history) == reg.n_iter_ == 3
