@@ -13,7 +13,10 @@ until a later fit of the same network (``partial_fit`` or a warm start)
 brings rows with spread. Those set the column's mean and scale once, and
 the output layer is re-expressed in the new units
 (:func:`rescale_outputs`), so that the predictions do not change at that
-moment. (Scikit-learn's ``MLPRegressor`` does not standardize ``y``.)
+moment, and the optimizer's state, which measured the loss in the old
+units, starts afresh (``_training._continue_from``). (Scikit-learn's
+``MLPRegressor`` does not standardize ``y``.)
+
 Measured: ``partial_fit`` over 400 rows of ``make_regression`` (standard
 deviation 167) in chunks of 50, 5 passes, reached R^2 0.95 after a first
 call on one row and 0.98 after one on a constant y, where a scale of 1
