@@ -293,7 +293,7 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
         if self.pretrained is not None:
             self.pretrained.check_input(X.shape[1], feature_names_in)
         if continuing:
-            task = self._task.continued_with(y)
+            task = self._task.continued_with(y, sample_weight)
         else:
             task = self._task_class_for(y).from_targets(
                 y, sample_weight, type(self).__name__, classes=classes
@@ -379,13 +379,24 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
 
         Whatever can fail is computed first; then the attributes are assigned.
         """
-        history = [{k: v for k, v in epoch.items() if k != "batches"} for epoch in net.history]
+        new = [{k: v for k, v in epoch.items() if k != "batches"} for epoch in net.history]
+        history = self.history_ if plan.continuing else []
         diagnosed = {}
         if self.diagnostics:
             n_linear = len(net.module_.linear_layers())
-            diagnosed["gradient_norms_"] = gradient_norm_table(history, n_linear)
+            table = getattr(self, "gradient_norms_", None) if plan.continuing else None
+            if table is None:  # a first fit, or diagnostics were off: from the history
+                table = gradient_norm_table(history, n_linear)
+            table = np.concatenate([table, gradient_norm_table(new, n_linear)])
+            diagnosed["gradient_norms_"] = table
             with torch_threads(self.n_threads):
                 diagnosed["dead_units_"] = dead_unit_fractions(net.module_, plan.train.all_X)
+        # A continued fit's epochs are appended to the histories, never copied:
+        # a partial_fit call costs the same however many epochs came before.
+        if plan.continuing:
+            self.net_.history.extend(net.history)
+            net.history = self.net_.history
+        history.extend(new)
         fitted = {
             **plan.task.fitted_attributes(),
             "net_": net,

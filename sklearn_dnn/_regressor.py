@@ -158,8 +158,12 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         ``partial_fit`` (the rate stays ``learning_rate``); every other
         hyperparameter applies to each call, as for a warm start, and
         ``history_`` gets one entry per call. The target's standardization
-        (mean and scale) is that of the first call's rows. Like ``fit``, a
-        call is all-or-nothing.
+        (mean and scale) is that of the first call's rows; a column without
+        spread there (one row, or a constant) takes it from the first later
+        call whose rows have some: the output layer is then re-expressed in
+        the new units, so that the predictions do not change, and the
+        optimizer's state starts afresh. Like ``fit``, a call is
+        all-or-nothing.
 
         Parameters
         ----------

@@ -19,8 +19,11 @@ The interface, implemented by :class:`ClassificationTask`,
                            a new task fitted to the targets (classes,
                            scaling); ``classes`` are the labels
                            ``partial_fit`` was given on its first call
-``continued_with(y)``      the task for a warm start on new targets, or an
+``continued_with(y, w)``   the task for a warm start on new targets, or an
                            error that names what does not match
+``rescaling_from(task)``   None, or ``(factor, shift)`` per output that maps
+                           the raw outputs of the continued ``task`` to this
+                           one's (a regressor's scale set late)
 ``encode(y, dtype)``       targets as the network trains on them
 ``weigh(y, w, class_weight)``  the rows' weights with the class weights
                            multiplied in (``class_weight`` is None for a
@@ -65,6 +68,7 @@ from torch import nn
 
 from ._class_weights import weigh_rows
 from ._module import combine_label_logits, combine_logits, combine_values
+from ._target_scaling import standardization
 from ._uncertainty import ClassificationUncertainty, RegressionUncertainty
 
 
@@ -183,7 +187,7 @@ class ClassificationTask:
             )
         return cls(classes)
 
-    def continued_with(self, y):
+    def continued_with(self, y, sample_weight):
         self._check_single_label(y, "This model (fitted on one label per row)")
         unseen = np.setdiff1d(y, self.classes)
         if unseen.size:
@@ -192,6 +196,10 @@ class ClassificationTask:
                 f"warm_start continues with classes {self.classes.tolist()}."
             )
         return self
+
+    @staticmethod
+    def rescaling_from(previous):
+        return None  # logits have no target scale
 
     def encode(self, y, dtype):
         return np.searchsorted(self.classes, y).astype(np.int64)
@@ -273,6 +281,7 @@ class MultilabelTask:
     target_validation = ClassificationTask.target_validation
     clean_targets = staticmethod(_label_targets)
     criterion = nn.BCEWithLogitsLoss
+    rescaling_from = staticmethod(ClassificationTask.rescaling_from)
     uncertainty_result = ClassificationUncertainty
     min_validation_rows = 1
     combine_members = staticmethod(combine_label_logits)
@@ -291,7 +300,7 @@ class MultilabelTask:
             )
         return cls(n_labels)
 
-    def continued_with(self, y):
+    def continued_with(self, y, sample_weight):
         kind = type_of_target(y)
         if kind != "multilabel-indicator" or np.shape(y)[1] != self.n_outputs:
             raise ValueError(
@@ -366,6 +375,10 @@ class RegressionTask:
     mean, scale : ndarray of shape (n_outputs,)
         The weighted mean and standard deviation of each target column in
         the first fit; the network learns ``(y - mean) / scale``.
+    spread : ndarray of bool, shape (n_outputs,)
+        Whether each column's scale was measured on rows with spread (if
+        not, it is the column's magnitude until a continued fit brings
+        some: see ``_target_scaling.py``).
     y_ndim : {1, 2}
         Whether ``y`` was 1-D (``predict`` then returns 1-D).
     """
@@ -377,29 +390,43 @@ class RegressionTask:
     min_validation_rows = 2  # R^2 needs two rows
     combine_members = staticmethod(combine_values)
 
-    def __init__(self, mean, scale, y_ndim):
+    def __init__(self, mean, scale, spread, y_ndim):
         self.mean = mean
         self.scale = scale
+        self.spread = spread
         self.y_ndim = y_ndim
+
+    def __setstate__(self, state):
+        # A task pickled by 0.1.0 has no ``spread``: its scales were all measured.
+        state.setdefault("spread", np.ones(np.size(state["mean"]), dtype=bool))
+        vars(self).update(state)
 
     @classmethod
     def from_targets(cls, y, sample_weight, estimator_name, classes=None):
         y2d = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
-        mean = np.average(y2d, axis=0, weights=sample_weight)
-        variance = np.average((y2d - mean) ** 2, axis=0, weights=sample_weight)
-        scale = np.sqrt(variance)
-        # A constant column: nothing to scale (as StandardScaler does).
-        scale[scale <= 10 * np.finfo(np.float64).eps * np.maximum(np.abs(mean), 1.0)] = 1.0
-        return cls(mean, scale, np.ndim(y))
+        return cls(*standardization(y2d, sample_weight), np.ndim(y))
 
-    def continued_with(self, y):
+    def continued_with(self, y, sample_weight):
         n_outputs = 1 if np.ndim(y) == 1 else np.shape(y)[1]
         if n_outputs != self.n_outputs:
             raise ValueError(
                 f"y has {n_outputs} outputs, but warm_start continues a model "
                 f"with {self.n_outputs}."
             )
-        return type(self)(self.mean, self.scale, np.ndim(y))
+        mean, scale, spread = self.mean, self.scale, self.spread
+        if not spread.all():  # the first rows with spread set an undetermined scale
+            y2d = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+            new_mean, new_scale, new_spread = standardization(y2d, sample_weight)
+            now = new_spread & ~spread
+            mean, scale = np.where(now, new_mean, mean), np.where(now, new_scale, scale)
+            spread = spread | now
+        return type(self)(mean, scale, spread, np.ndim(y))
+
+    def rescaling_from(self, previous):
+        """``(factor, shift)`` taking ``previous``'s raw outputs to this task's, or None."""
+        if np.array_equal(self.mean, previous.mean) and np.array_equal(self.scale, previous.scale):
+            return None
+        return previous.scale / self.scale, (previous.mean - self.mean) / self.scale
 
     def encode(self, y, dtype):
         y2d = np.asarray(y, dtype=np.float64).reshape(len(y), -1)

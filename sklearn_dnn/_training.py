@@ -41,6 +41,7 @@ from ._module import MLP
 from ._net import SliceLoader, TrainingNet
 from ._optimizers import make_optimizer
 from ._schedules import make_schedule
+from ._target_scaling import rescale_outputs
 from ._threads import torch_threads
 
 # What each hyperparameter that a warm start honours rebuilds.
@@ -316,14 +317,20 @@ def _bootstrap(estimator, plan):
     return torch.randint(n, (plan.ensemble_size, n), generator=generator, device=generator.device)
 
 
-def _continue_from(net, previous):
+def _continue_from(net, previous, rescaling=None):
     """Start ``net`` (initialized) from a copy of ``previous``'s weights and optimizer state.
 
     ``net`` was built from the current hyperparameters, so its dropout
     layers already have the current rate (dropout layers hold no state:
     adding or removing them leaves the weights' names unchanged).
+    ``rescaling`` (the task's ``rescaling_from``): the targets' units
+    changed, so the output layer is re-expressed in the new ones and the
+    optimizer, whose state measured the loss in the old ones, starts afresh.
     """
     net.module_.load_state_dict(previous.module_.state_dict())
+    if rescaling is not None:
+        rescale_outputs(net.module_.output, *rescaling)
+        return
     fresh = [{k: v for k, v in g.items() if k != "params"} for g in net.optimizer_.param_groups]
     if type(previous.optimizer_) is type(net.optimizer_) and len(fresh) == len(
         previous.optimizer_.param_groups
@@ -333,18 +340,16 @@ def _continue_from(net, previous):
             group.update(settings)  # this fit's rates and settings, the old moments
 
 
-def _prepend_history(net, previous):
-    """Put ``previous``'s epochs before ``net``'s, numbering on from them.
+def _number_after(net, previous):
+    """Number ``net``'s epochs on from ``previous``'s, to which the commit appends them.
 
     Done after training, so that during the fit every callback (schedule,
-    stopper, unfreezing) counts this fit's epochs from the start.
+    stopper, unfreezing) counts this fit's epochs from the start. The
+    earlier epochs are neither copied nor changed here: only the commit,
+    after everything that can fail, extends the fitted history.
     """
-    earlier = copy.deepcopy(list(previous.history))
-    new = list(net.history)
-    for i, epoch in enumerate(new, start=len(earlier) + 1):
+    for i, epoch in enumerate(net.history, start=len(previous.history) + 1):
         epoch["epoch"] = i
-    net.history.clear()
-    net.history.extend(earlier + new)
 
 
 def train(estimator, plan, extra_callbacks=()):
@@ -361,7 +366,7 @@ def train(estimator, plan, extra_callbacks=()):
     with torch_threads(estimator.n_threads):
         net.initialize()
         if plan.continuing:
-            _continue_from(net, estimator.net_)
+            _continue_from(net, estimator.net_, plan.task.rescaling_from(estimator._task))
         module = net.module_
         module.generator = plan.generator
         try:
@@ -376,7 +381,7 @@ def train(estimator, plan, extra_callbacks=()):
             module.generator = None
         module.eval()
     if plan.continuing:
-        _prepend_history(net, estimator.net_)
+        _number_after(net, estimator.net_)
     # Drop the references to this fit's data and generator, so that pickling
     # the fitted net stores the network, not the training set.
     net.train_split = None

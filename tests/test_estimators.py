@@ -38,6 +38,21 @@ def test_regressor_predicts_on_the_original_scale():
     assert reg.score(X, y) > 0.9
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("magnitude", [1e-16, 1e160])
+@pytest.mark.parametrize("spread", [True, False])
+def test_regressor_predictions_follow_the_units_of_y(magnitude, spread):
+    # Tiny targets are not taken for constant ones, huge ones do not
+    # overflow, and a constant target (to rounding) is one at any magnitude.
+    X, y = regression(n_samples=40)
+    y = y / y.std() if spread else 3.0 + np.arange(40) % 2 * 4e-16
+    reg = DeepRegressor(hidden_layer_sizes=(16,), max_epochs=20, random_state=0)
+    unit = reg.fit(X, y).predict(X)
+    scaled = clone(reg).fit(X, y * magnitude).predict(X)
+    np.testing.assert_allclose(scaled, unit * magnitude, rtol=1e-6)
+    assert reg._task.spread.tolist() == [spread]
+
+
 def test_multi_output_regression():
     X, y = regression(n_samples=300, n_targets=3)
     y[:, 1] *= 100

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
+from skorch.callbacks import Callback
 
 from sklearn_dnn import DeepClassifier, DeepRegressor
 
@@ -122,3 +123,65 @@ def test_multilabel_partial_fit():
     assert clf.predict(X).shape == (60, 3)
     with pytest.raises(ValueError, match="classes has 2 entries"):
         DeepClassifier(**FAST).partial_fit(X, Y, classes=range(2))
+
+
+def test_class_weight_covers_every_class_given_not_only_those_of_the_chunk():
+    X, y = classification(n_samples=90)
+    labels = np.array(["a", "b", "c"])[y]
+    rows = labels != "b"  # the first chunk holds two of the three classes
+    by_class = DeepClassifier(class_weight={"b": 5.0, "c": 3.0}, **FAST)
+    by_class.partial_fit(X[rows], labels[rows], classes=["a", "b", "c"])
+    by_row = DeepClassifier(**FAST).partial_fit(
+        X[rows], labels[rows], classes=["a", "b", "c"], sample_weight=np.where(y[rows] == 2, 3, 1)
+    )
+    np.testing.assert_allclose(by_class.predict_proba(X), by_row.predict_proba(X), rtol=1e-6)
+    one_class = DeepClassifier(class_weight={1: 5.0}, **FAST)  # as SGDClassifier takes it
+    one_class.partial_fit(X[y == 0], y[y == 0], classes=[0, 1]).partial_fit(X[y == 1], y[y == 1])
+    assert one_class.n_iter_ == 2
+
+
+@pytest.mark.parametrize("first", ["one row", "constant y"])
+def test_a_first_chunk_without_spread_leaves_the_target_scale_to_the_next(first):
+    X, y = regression(n_samples=400)
+    X0, y0 = (X[:1], y[:1]) if first == "one row" else (X[:50], np.full(50, 3.0))
+    reg = DeepRegressor(hidden_layer_sizes=(32,), random_state=0).partial_fit(X0, y0)
+    for _ in range(5):
+        for rows in np.array_split(np.arange(400), 8):
+            reg.partial_fit(X[rows], y[rows])
+    assert reg.score(X, y) > 0.9  # 0.97 from a first chunk with spread; 0 with scale 1
+    np.testing.assert_allclose(reg._task.scale, y[:50].std(), rtol=1e-10)  # the second chunk's
+
+
+def test_setting_the_scale_late_leaves_the_predictions_and_restarts_the_optimizer():
+    X, y = regression(n_samples=40, n_targets=2)
+    y0 = y[:20].copy()
+    y0[:, 1] = 5.0  # the second column's scale is left undetermined
+    reg = DeepRegressor(**FAST).partial_fit(X[:20], y0)
+    assert reg._task.spread.tolist() == [True, False]
+    before, scale = reg.predict(X), reg._task.scale.copy()
+    reg.set_params(learning_rate=1e-12).partial_fit(X[20:], y[20:])
+    assert reg._task.spread.tolist() == [True, True]
+    assert reg._task.scale[0] == scale[0] and reg._task.scale[1] != scale[1]
+    np.testing.assert_allclose(reg.predict(X), before, rtol=1e-6)  # re-expressed, not rescaled
+    assert adam_steps(reg) == {1}  # the moments measured the loss in the old units
+
+
+class Interrupt(Callback):
+    def on_epoch_end(self, net, **kwargs):
+        raise KeyboardInterrupt
+
+
+def test_partial_fit_appends_to_the_history_without_copying_it():
+    X, y = regression(n_samples=40)
+    reg = DeepRegressor(diagnostics=True, **FAST).partial_fit(X, y).partial_fit(X, y)
+    history, epochs, net_epochs = reg.history_, list(reg.history_), list(reg.net_.history)
+    reg.partial_fit(X, y)
+    gradient_norms = [epoch["gradient_norms"] for epoch in reg.history_]
+    np.testing.assert_array_equal(reg.gradient_norms_, gradient_norms)  # extended, not rebuilt
+    assert reg.history_ is history  # appended to, not rebuilt from every epoch
+    assert all(a is b for a, b in zip(epochs, reg.history_[:2], strict=True))
+    assert all(a is b for a, b in zip(net_epochs, reg.net_.history[:2], strict=True))
+    assert [e["epoch"] for e in reg.history_] == [e["epoch"] for e in reg.net_.history] == [1, 2, 3]
+    with pytest.raises(KeyboardInterrupt):  # a failed call leaves both histories as they were
+        reg.set_params(callbacks=[Interrupt()]).partial_fit(X, y)
+    assert len(reg.history_) == len(reg.net_.history) == reg.n_iter_ == 3
