@@ -407,7 +407,7 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
 
     def _warn_after_fit(self, plan, still_improving, n_before):
         """The warnings about a fit that succeeded (after the commit)."""
-        warn_if_unstable(self.history_[n_before:], self.learning_rate)
+        warn_if_unstable(self.history_, n_before, self.learning_rate)
         if self.diagnostics:
             check_gradient_health(
                 self.gradient_norms_[n_before:], self.dead_units_, self.learning_rate

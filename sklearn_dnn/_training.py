@@ -176,7 +176,7 @@ def build_net(estimator, plan, extra_callbacks=()):
     if est.diagnostics:  # first: before clipping and before the stopper ends an epoch
         callbacks.append((RECORDER_NAME, GradientNormRecorder()))
     callbacks += [
-        ("divergence", DivergenceGuard(est.learning_rate)),
+        ("divergence", DivergenceGuard(est.learning_rate, _first_loss(est, plan))),
         ("recorder", EpochRecorder(plan.valid_score, groups)),
     ]
     if est.clip_grad_norm is not None:
@@ -252,6 +252,11 @@ def build_net(estimator, plan, extra_callbacks=()):
         groups=groups,
     )
     return net, stopper
+
+
+def _first_loss(estimator, plan):
+    """The first epoch's training loss of the network a fit continues (None for a new one)."""
+    return estimator.history_[0]["train_loss"] if plan.continuing else None
 
 
 def _bootstrap(estimator, plan):
