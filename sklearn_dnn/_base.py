@@ -28,7 +28,7 @@ from ._initializers import INITIALIZERS
 from ._inspection import InspectionMixin
 from ._net import TensorData, as_tensor, input_rows, rows_at_once
 from ._optimizers import OPTIMIZERS
-from ._params import Interval, Options, validate_params
+from ._params import Interval, Options, validate_params, with_python_values
 from ._plan import FitPlan, check_sample_weight, resolve_device, split_rows
 from ._pretrained import PretrainedLayers, TransferMixin
 from ._schedules import SCHEDULES
@@ -248,8 +248,9 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
         return self._fit(X, y, sample_weight)
 
     def _fit(self, X, y, sample_weight, extra_callbacks=(), incremental=False, classes=None):
-        plan = self._prepare(X, y, sample_weight, incremental, classes)
-        net, still_improving = train(self, plan, extra_callbacks)
+        settings = with_python_values(self)  # np.True_ from a search: torch wants True
+        plan = settings._prepare(X, y, sample_weight, incremental, classes)
+        net, still_improving = train(settings, plan, extra_callbacks)
         n_before = len(self.net_.history) if plan.continuing else 0
         self._commit(plan, net)
         self._warn_after_fit(plan, still_improving, n_before)
