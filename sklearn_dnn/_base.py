@@ -35,7 +35,7 @@ from ._schedules import SCHEDULES
 from ._seeding import draw_seed, make_generator
 from ._tasks import CLASSIFIER_SCORINGS, REGRESSOR_SCORINGS
 from ._threads import torch_threads
-from ._training import WARM_START_FIXED, check_warm_start, copy_user_callbacks, train
+from ._training import check_warm_start, copy_user_callbacks, fitted_architecture, train
 from ._uncertainty import UncertaintyMixin, check_finite_outputs
 from .exceptions import InvalidParameterError
 
@@ -393,7 +393,7 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
             "_task": plan.task,
             "n_features_in_": plan.n_features_in,
             "feature_names_in_": plan.feature_names_in,
-            "_fitted_architecture": {name: getattr(self, name) for name in WARM_START_FIXED},
+            "_fitted_architecture": fitted_architecture(self),
             "history_": history,
             "n_iter_": len(history),
             "gradient_norms_": None,

@@ -22,10 +22,13 @@ import copy
 import importlib.util
 from functools import partial
 
+import numpy as np
 import torch
 from skorch.callbacks import Callback, ProgressBar
 from skorch.helper import predefined_split
+from torch import nn
 
+from ._activations import make_activation
 from ._callbacks import (
     ClipGradNorm,
     DivergenceGuard,
@@ -108,10 +111,52 @@ WARM_START_FIXED = (
 )
 
 
-def _same(a, b):
+def fitted_architecture(estimator):
+    """The architecture settings a fit remembers, for :func:`check_warm_start` to compare.
+
+    Hidden sizes as a tuple of ints; an activation module is copied, so
+    that a later change of the user's object (or list) in place is seen.
+    """
+    architecture = {name: getattr(estimator, name) for name in WARM_START_FIXED}
+    architecture["hidden_layer_sizes"] = _hidden_sizes(estimator.hidden_layer_sizes)
+    if isinstance(estimator.activation, nn.Module):
+        architecture["activation"] = copy.deepcopy(estimator.activation)
+    return architecture
+
+
+def _hidden_sizes(value):
+    return tuple(int(s) for s in np.atleast_1d(value))
+
+
+def _activation(value):
+    """What makes two activations the same function: the module's class, settings and weights.
+
+    ``"relu"``, ``torch.nn.ReLU`` and ``torch.nn.ReLU()`` are one activation;
+    ``LeakyReLU(0.2)`` and a new ``LeakyReLU(0.2)`` too.
+    """
+    module = make_activation(value)
+    settings = {k: v for k, v in vars(module).items() if not k.startswith("_") and k != "training"}
+    weights = {k: v.tolist() for k, v in module.state_dict().items()}
+    return type(module), settings, weights
+
+
+# How each architecture setting is compared: equal values of other types
+# ([8], 8 and np.array([8]) for (8,)) are the same architecture.
+_COMPARED_AS = {
+    "hidden_layer_sizes": _hidden_sizes,
+    "activation": _activation,
+    "batchnorm": bool,
+    "ensemble_size": int,
+}
+
+
+def _same(name, a, b):
+    if a is b:
+        return True
+    compared_as = _COMPARED_AS.get(name, lambda value: value)
     try:
-        return bool(a is b or a == b)
-    except (TypeError, ValueError):  # arrays, modules without __eq__
+        return bool(compared_as(a) == compared_as(b))
+    except (TypeError, ValueError, RuntimeError):  # modules without __eq__, tensors
         return False
 
 
@@ -120,7 +165,7 @@ def check_warm_start(estimator, fitted_architecture):
     changed = [
         f"{name} (fitted with {fitted_architecture[name]!r}, now {getattr(estimator, name)!r})"
         for name in WARM_START_FIXED
-        if not _same(getattr(estimator, name), fitted_architecture[name])
+        if not _same(name, getattr(estimator, name), fitted_architecture[name])
     ]
     if changed:
         raise ValueError(

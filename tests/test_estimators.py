@@ -141,6 +141,72 @@ def test_warm_start_continues_from_the_current_weights():
     assert cold.n_iter_ == 5
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize(
+    "fitted, now",
+    [
+        ({"hidden_layer_sizes": (8,)}, {"hidden_layer_sizes": [8]}),
+        ({"hidden_layer_sizes": (8,)}, {"hidden_layer_sizes": np.array([8])}),
+        ({"hidden_layer_sizes": (8,)}, {"hidden_layer_sizes": 8}),
+        ({"hidden_layer_sizes": [8, 4]}, {"hidden_layer_sizes": (np.int64(8), 4)}),
+        ({"activation": "relu"}, {"activation": torch.nn.ReLU}),
+        ({"activation": "relu"}, {"activation": torch.nn.ReLU()}),
+        ({"activation": torch.nn.LeakyReLU(0.2)}, {"activation": torch.nn.LeakyReLU(0.2)}),
+        ({"ensemble_size": 2}, {"ensemble_size": np.int64(2)}),
+        ({"batchnorm": True}, {"batchnorm": np.True_}),
+    ],
+)
+def test_warm_start_continues_an_architecture_given_in_another_form(fitted, now):
+    X, y = classification(n_samples=60)
+    params = {"hidden_layer_sizes": (8,), "max_epochs": 2, "warm_start": True, "random_state": 0}
+    clf = DeepClassifier(**{**params, **fitted}).fit(X, y)
+    clf.set_params(**now).fit(X, y)
+    assert clf.n_iter_ == 4  # continued, not refused
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize(
+    "now, message",
+    [
+        ({"hidden_layer_sizes": [16]}, r"hidden_layer_sizes \(fitted with \(8,\), now \[16\]\)"),
+        (
+            {"hidden_layer_sizes": (8, 8)},
+            r"hidden_layer_sizes \(fitted with \(8,\), now \(8, 8\)\)",
+        ),
+        (
+            {"activation": torch.nn.LeakyReLU(0.3)},
+            r"activation \(fitted with LeakyReLU\(negative_slope=0.2\), now "
+            r"LeakyReLU\(negative_slope=0.3\)\)",
+        ),
+        ({"activation": torch.nn.LeakyReLU}, r"activation \(fitted with LeakyReLU"),
+    ],
+)
+def test_warm_start_refuses_a_changed_architecture_showing_both_values(now, message):
+    X, y = classification(n_samples=60)
+    clf = DeepClassifier(
+        hidden_layer_sizes=(8,), activation=torch.nn.LeakyReLU(0.2), max_epochs=2, warm_start=True
+    ).fit(X, y)
+    with pytest.raises(ValueError, match=message):
+        clf.set_params(**now).fit(X, y)
+    assert clf.n_iter_ == 2
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_warm_start_sees_the_users_objects_changed_in_place():
+    X, y = classification(n_samples=60)
+    sizes, activation = [8], torch.nn.LeakyReLU(0.2)
+    clf = DeepClassifier(
+        hidden_layer_sizes=sizes, activation=activation, max_epochs=2, warm_start=True
+    ).fit(X, y)
+    sizes.append(4)
+    with pytest.raises(ValueError, match=r"hidden_layer_sizes \(fitted with \(8,\), now \[8, 4\]"):
+        clf.fit(X, y)
+    sizes.pop()
+    activation.negative_slope = 0.5
+    with pytest.raises(ValueError, match=r"changed: activation"):
+        clf.fit(X, y)
+
+
 def test_warm_start_rejects_new_classes():
     X, y = classification(n_classes=3)
     clf = DeepClassifier(warm_start=True, max_epochs=1).fit(X[y < 2], y[y < 2])
