@@ -236,6 +236,7 @@ class Stopper(Callback):
         if self.restore_best and self.best_state_ is not None:
             net.module_.load_state_dict(self.best_state_)
             net.history[self.best_epoch_ - 1]["best"] = True
+        self.best_state_ = None  # a spare copy of the weights, pickled with the net
 
     def still_improving(self):
         """Whether the loss was still falling by more than ``tol`` an epoch at the end.

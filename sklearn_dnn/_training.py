@@ -373,9 +373,16 @@ def train(estimator, plan, extra_callbacks=()):
     if plan.continuing:
         _prepend_history(net, estimator.net_)
     # Drop the references to this fit's data and generator, so that pickling
-    # the fitted net stores the network, not the training set.
+    # the fitted net stores the network, not the training set, and the
+    # references to copies of the weights outside the module, so that it
+    # stores the weights once: skorch saves module_, optimizer_ and every
+    # module__ argument with torch.save, apart from the callbacks.
     net.train_split = None
     net.iterator_train__generator = None
     net.iterator_train__resample = None
     net._step_losses = None
+    net.module__pretrained = None  # the module holds its own copy of the reused layers
+    schedule = dict(net.callbacks_).get("schedule")
+    if schedule is not None:  # its torch scheduler holds the optimizer
+        schedule.lr_scheduler_ = None
     return net, stopper.still_improving()

@@ -71,6 +71,30 @@ def test_pickle_and_joblib_round_trips_predict_identically(Estimator, data, tmp_
     np.testing.assert_array_equal(joblib.load(tmp_path / "model.joblib").predict(X), expected)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize(
+    "settings",
+    [{"early_stopping": True}, {"diagnostics": True}, {"schedule": "exponential"}, "pretrained"],
+)
+def test_pickle_holds_the_weights_once(settings):
+    # skorch pickles the callbacks and module__ arguments apart from the module:
+    # the best epoch's weights, the gradient recorder's or the scheduler's
+    # references to the weights, or the reused layers, were stored again.
+    X, y = classification(n_samples=100)
+    params = {"hidden_layer_sizes": (128, 128), "max_epochs": 3, "random_state": 0}
+    plain = DeepClassifier(early_stopping=False, **params).fit(X, y)
+    size = len(pickle.dumps(plain))  # the weights and Adam's two moments: 3 x 17,000 floats
+    if settings == "pretrained":
+        model = DeepClassifier.from_pretrained(
+            plain, n_frozen=0, max_epochs=3, early_stopping=False
+        )
+        model.fit(X, y)
+        size += len(pickle.dumps(model.pretrained))  # the reused layers: a parameter
+    else:
+        model = DeepClassifier(**{"early_stopping": False, **params, **settings}).fit(X, y)
+    assert len(pickle.dumps(model)) < 1.05 * size  # with a spare copy: 1.25 to 2 times
+
+
 def test_same_random_state_gives_the_same_model_bit_for_bit():
     X, y = classification()
     params = dict(dropout=0.3, early_stopping=True, max_epochs=15, random_state=7)
