@@ -28,14 +28,14 @@ from ._initializers import INITIALIZERS
 from ._inspection import InspectionMixin
 from ._net import TensorData, as_tensor, input_rows, rows_at_once
 from ._optimizers import OPTIMIZERS
-from ._params import Interval, Options, validate_params
+from ._params import Interval, Options, validate_params, with_python_values
 from ._plan import FitPlan, check_sample_weight, resolve_device, split_rows
 from ._pretrained import PretrainedLayers, TransferMixin
 from ._schedules import SCHEDULES
 from ._seeding import draw_seed, make_generator
 from ._tasks import CLASSIFIER_SCORINGS, REGRESSOR_SCORINGS
 from ._threads import torch_threads
-from ._training import WARM_START_FIXED, check_warm_start, copy_user_callbacks, train
+from ._training import check_warm_start, copy_user_callbacks, fitted_architecture, train
 from ._uncertainty import UncertaintyMixin, check_finite_outputs
 from .exceptions import InvalidParameterError
 
@@ -248,8 +248,9 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
         return self._fit(X, y, sample_weight)
 
     def _fit(self, X, y, sample_weight, extra_callbacks=(), incremental=False, classes=None):
-        plan = self._prepare(X, y, sample_weight, incremental, classes)
-        net, still_improving = train(self, plan, extra_callbacks)
+        settings = with_python_values(self)  # np.True_ from a search: torch wants True
+        plan = settings._prepare(X, y, sample_weight, incremental, classes)
+        net, still_improving = train(settings, plan, extra_callbacks)
         n_before = len(self.net_.history) if plan.continuing else 0
         self._commit(plan, net)
         self._warn_after_fit(plan, still_improving, n_before)
@@ -403,7 +404,7 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
             "_task": plan.task,
             "n_features_in_": plan.n_features_in,
             "feature_names_in_": plan.feature_names_in,
-            "_fitted_architecture": {name: getattr(self, name) for name in WARM_START_FIXED},
+            "_fitted_architecture": fitted_architecture(self),
             "history_": history,
             "n_iter_": len(history),
             "gradient_norms_": None,
@@ -418,7 +419,7 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
 
     def _warn_after_fit(self, plan, still_improving, n_before):
         """The warnings about a fit that succeeded (after the commit)."""
-        warn_if_unstable(self.history_[n_before:], self.learning_rate)
+        warn_if_unstable(self.history_, n_before, self.learning_rate)
         if self.diagnostics:
             check_gradient_health(
                 self.gradient_norms_[n_before:], self.dead_units_, self.learning_rate

@@ -7,6 +7,7 @@ import sys
 import torch
 from skorch.callbacks import Callback, PrintLog
 
+from ._checks import divergence
 from ._layers import member_rows
 from .exceptions import TrainingDivergedError
 
@@ -64,23 +65,41 @@ class MaxNorm(Callback):
 
 
 class DivergenceGuard(Callback):
-    """Stop training with a clear error once an epoch's loss is not finite.
+    """Stop training with a clear error once an epoch's loss has diverged.
 
+    Diverged means not finite, or above ``DIVERGED_FACTOR`` (1e4) times
+    the network's first epoch's loss (see ``_checks.DIVERGED_FACTOR``).
     The epoch's loss is the mean of its batch losses, so one ``nan`` or
     ``inf`` batch makes it non-finite; checking once an epoch keeps the
     per-batch path free of it.
+
+    Parameters
+    ----------
+    learning_rate : float
+        Named in the message.
+    reference : float or None
+        The first epoch's training loss of the network that training
+        continues (a warm start, ``partial_fit``); None for a new network,
+        whose first epoch of this fit is the reference.
     """
 
-    def __init__(self, learning_rate):
+    def __init__(self, learning_rate, reference=None):
         self.learning_rate = learning_rate
+        self.reference = reference
+
+    def on_train_begin(self, net, **kwargs):
+        self.reference_ = self.reference
 
     def on_epoch_end(self, net, **kwargs):
         loss = net.history[-1, "train_loss"]
-        if math.isfinite(loss):
+        if self.reference_ is None:
+            self.reference_ = loss
+        what = divergence(loss, self.reference_)
+        if what is None:
             return
         raise TrainingDivergedError(
             f"Training diverged in epoch {len(net.history)}: the training loss "
-            f"became {loss}. Lower learning_rate "
+            f"{what}. Lower learning_rate "
             f"(it is {self.learning_rate}), set clip_grad_norm, or scale the "
             "inputs (for example with sklearn.preprocessing.StandardScaler)."
         )
@@ -221,6 +240,7 @@ class Stopper(Callback):
         if self.restore_best and self.best_state_ is not None:
             net.module_.load_state_dict(self.best_state_)
             net.history[self.best_epoch_ - 1]["best"] = True
+        self.best_state_ = None  # a spare copy of the weights, pickled with the net
 
     def still_improving(self):
         """Whether the loss was still falling by more than ``tol`` an epoch at the end.

@@ -116,6 +116,11 @@ class GradientNormRecorder(Callback):
         )
         self._batches = []
 
+    def on_train_end(self, net, **kwargs):
+        # Callbacks are pickled apart from the module (skorch saves the module
+        # with torch.save): references to its weights would store them twice.
+        self._weights = None
+
 
 def gradient_norm_table(history, n_layers):
     """The recorded gradient norms as an array of shape ``(n_epochs, n_layers)``.

@@ -18,6 +18,7 @@ A constraint is one of:
   ``"array-like"``.
 """
 
+import copy
 from numbers import Integral, Real
 
 import numpy as np
@@ -153,3 +154,33 @@ def validate_params(estimator):
 def string_options(constraints):
     """The strings a parameter with these constraints accepts (for "did you mean")."""
     return sorted(o for c in constraints if isinstance(c, Options) for o in c.options)
+
+
+def python_value(value):
+    """``value`` with numpy's scalars as Python's, and a 1-d array as a tuple of them.
+
+    A search over ``np.array([True, False])`` or ``np.arange(1, 4)`` hands
+    the estimator numpy scalars; torch's fused optimizer kernels, its
+    schedulers and ``requires_grad_`` take only Python's bool, int and float.
+    """
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray) and value.ndim <= 1:
+        listed = value.tolist()
+        return tuple(listed) if isinstance(listed, list) else listed
+    if isinstance(value, tuple):
+        return tuple(python_value(v) for v in value)
+    return value
+
+
+def with_python_values(estimator):
+    """A shallow copy of ``estimator`` whose hyperparameters hold Python values, not numpy's.
+
+    ``fit`` reads its settings from it: one place where numpy's scalars
+    become what torch takes, and the estimator's own parameters stay
+    exactly as the user set them.
+    """
+    plain = copy.copy(estimator)
+    for name, value in estimator.get_params(deep=False).items():
+        setattr(plain, name, python_value(value))
+    return plain

@@ -23,10 +23,13 @@ import importlib.util
 import sys
 from functools import partial
 
+import numpy as np
 import torch
 from skorch.callbacks import Callback, EarlyStopping, LRScheduler, ProgressBar
 from skorch.helper import predefined_split
+from torch import nn
 
+from ._activations import make_activation
 from ._callbacks import (
     ClipGradNorm,
     DivergenceGuard,
@@ -110,10 +113,52 @@ WARM_START_FIXED = (
 )
 
 
-def _same(a, b):
+def fitted_architecture(estimator):
+    """The architecture settings a fit remembers, for :func:`check_warm_start` to compare.
+
+    Hidden sizes as a tuple of ints; an activation module is copied, so
+    that a later change of the user's object (or list) in place is seen.
+    """
+    architecture = {name: getattr(estimator, name) for name in WARM_START_FIXED}
+    architecture["hidden_layer_sizes"] = _hidden_sizes(estimator.hidden_layer_sizes)
+    if isinstance(estimator.activation, nn.Module):
+        architecture["activation"] = copy.deepcopy(estimator.activation)
+    return architecture
+
+
+def _hidden_sizes(value):
+    return tuple(int(s) for s in np.atleast_1d(value))
+
+
+def _activation(value):
+    """What makes two activations the same function: the module's class, settings and weights.
+
+    ``"relu"``, ``torch.nn.ReLU`` and ``torch.nn.ReLU()`` are one activation;
+    ``LeakyReLU(0.2)`` and a new ``LeakyReLU(0.2)`` too.
+    """
+    module = make_activation(value)
+    settings = {k: v for k, v in vars(module).items() if not k.startswith("_") and k != "training"}
+    weights = {k: v.tolist() for k, v in module.state_dict().items()}
+    return type(module), settings, weights
+
+
+# How each architecture setting is compared: equal values of other types
+# ([8], 8 and np.array([8]) for (8,)) are the same architecture.
+_COMPARED_AS = {
+    "hidden_layer_sizes": _hidden_sizes,
+    "activation": _activation,
+    "batchnorm": bool,
+    "ensemble_size": int,
+}
+
+
+def _same(name, a, b):
+    if a is b:
+        return True
+    compared_as = _COMPARED_AS.get(name, lambda value: value)
     try:
-        return bool(a is b or a == b)
-    except (TypeError, ValueError):  # arrays, modules without __eq__
+        return bool(compared_as(a) == compared_as(b))
+    except (TypeError, ValueError, RuntimeError):  # modules without __eq__, tensors
         return False
 
 
@@ -122,7 +167,7 @@ def check_warm_start(estimator, fitted_architecture):
     changed = [
         f"{name} (fitted with {fitted_architecture[name]!r}, now {getattr(estimator, name)!r})"
         for name in WARM_START_FIXED
-        if not _same(getattr(estimator, name), fitted_architecture[name])
+        if not _same(name, getattr(estimator, name), fitted_architecture[name])
     ]
     if changed:
         raise ValueError(
@@ -228,7 +273,7 @@ def build_net(estimator, plan, extra_callbacks=()):
     if est.diagnostics:  # first: before clipping and before the stopper ends an epoch
         callbacks.append((RECORDER_NAME, GradientNormRecorder()))
     callbacks += [
-        ("divergence", DivergenceGuard(est.learning_rate)),
+        ("divergence", DivergenceGuard(est.learning_rate, _first_loss(est, plan))),
         ("recorder", EpochRecorder(plan.valid_score, groups)),
     ]
     if est.clip_grad_norm is not None:
@@ -308,6 +353,11 @@ def build_net(estimator, plan, extra_callbacks=()):
     return net, stopper
 
 
+def _first_loss(estimator, plan):
+    """The first epoch's training loss of the network a fit continues (None for a new one)."""
+    return estimator.history_[0]["train_loss"] if plan.continuing else None
+
+
 def _bootstrap(estimator, plan):
     """Each member's bootstrap sample of the training rows, or None without ``bootstrap``."""
     if not estimator.bootstrap:
@@ -383,9 +433,16 @@ def train(estimator, plan, extra_callbacks=()):
     if plan.continuing:
         _number_after(net, estimator.net_)
     # Drop the references to this fit's data and generator, so that pickling
-    # the fitted net stores the network, not the training set.
+    # the fitted net stores the network, not the training set, and the
+    # references to copies of the weights outside the module, so that it
+    # stores the weights once: skorch saves module_, optimizer_ and every
+    # module__ argument with torch.save, apart from the callbacks.
     net.train_split = None
     net.iterator_train__generator = None
     net.iterator_train__resample = None
     net._step_losses = None
+    net.module__pretrained = None  # the module holds its own copy of the reused layers
+    schedule = dict(net.callbacks_).get("schedule")
+    if schedule is not None:  # its torch scheduler holds the optimizer
+        schedule.lr_scheduler_ = None
     return net, not stopped and stopper.still_improving()

@@ -2,15 +2,22 @@
 
 
 class TrainingDivergedError(FloatingPointError):
-    """Raised when the training loss stops being a finite number.
+    """Raised when an epoch's training loss is not finite or over 1e4 times the first epoch's.
 
-    The message names the epoch and the remedies: a lower
-    ``learning_rate``, ``clip_grad_norm``, scaled inputs.
+    The first epoch is the network's: its first fit's, when a warm start
+    or ``partial_fit`` continues it. No model that far off is handed back:
+    the fit fails and the estimator stays as it was. The message names the
+    epoch and the remedies: a lower ``learning_rate``, ``clip_grad_norm``,
+    scaled inputs.
     """
 
 
 class DivergenceWarning(UserWarning):
-    """Warned when the training loss exploded or ended above where it began."""
+    """Warned when the training loss went over 100 times the first epoch's or ended above its start.
+
+    The fit succeeded (the loss stayed under the 1e4 times of
+    :class:`TrainingDivergedError`), but training was unstable.
+    """
 
 
 class GradientHealthWarning(UserWarning):

@@ -234,7 +234,14 @@ def test_predict_proba_is_the_members_mean_probability():
     members = softmax(member_outputs(clf, X), axis=-1)
     assert not np.allclose(members[:, 0], members[:, 1])
     np.testing.assert_allclose(clf.predict_proba(X), members.mean(axis=1), rtol=1e-6)
-    np.testing.assert_array_equal(clf.predict(X), clf.classes_[members.mean(axis=1).argmax(1)])
+    # The label of the largest mean probability, on the rows where the two
+    # largest are further apart than that tolerance (the test's computation
+    # rounds differently from the module's).
+    mean = members.mean(axis=1)
+    top_two = np.sort(mean, axis=1)[:, -2:]
+    clear = top_two[:, 1] - top_two[:, 0] > 1e-6
+    assert clear.mean() > 0.9
+    np.testing.assert_array_equal(clf.predict(X)[clear], clf.classes_[mean.argmax(1)][clear])
 
 
 def test_multilabel_probability_is_the_members_mean():

@@ -86,6 +86,30 @@ def test_pickle_and_joblib_round_trips_predict_identically(Estimator, data, tmp_
     np.testing.assert_array_equal(joblib.load(tmp_path / "model.joblib").predict(X), expected)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize(
+    "settings",
+    [{"early_stopping": True}, {"diagnostics": True}, {"schedule": "exponential"}, "pretrained"],
+)
+def test_pickle_holds_the_weights_once(settings):
+    # skorch pickles the callbacks and module__ arguments apart from the module:
+    # the best epoch's weights, the gradient recorder's or the scheduler's
+    # references to the weights, or the reused layers, were stored again.
+    X, y = classification(n_samples=100)
+    params = {"hidden_layer_sizes": (128, 128), "max_epochs": 3, "random_state": 0}
+    plain = DeepClassifier(early_stopping=False, **params).fit(X, y)
+    size = len(pickle.dumps(plain))  # the weights and Adam's two moments: 3 x 17,000 floats
+    if settings == "pretrained":
+        model = DeepClassifier.from_pretrained(
+            plain, n_frozen=0, max_epochs=3, early_stopping=False
+        )
+        model.fit(X, y)
+        size += len(pickle.dumps(model.pretrained))  # the reused layers: a parameter
+    else:
+        model = DeepClassifier(**{"early_stopping": False, **params, **settings}).fit(X, y)
+    assert len(pickle.dumps(model)) < 1.05 * size  # with a spare copy: 1.25 to 2 times
+
+
 def test_same_random_state_gives_the_same_model_bit_for_bit():
     X, y = classification()
     params = dict(dropout=0.3, early_stopping=True, max_epochs=15, random_state=7)
@@ -154,6 +178,72 @@ def test_warm_start_continues_from_the_current_weights():
     assert clf.n_iter_ == 12
     cold = clf.set_params(warm_start=False, max_epochs=5).fit(X, y)
     assert cold.n_iter_ == 5
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize(
+    "fitted, now",
+    [
+        ({"hidden_layer_sizes": (8,)}, {"hidden_layer_sizes": [8]}),
+        ({"hidden_layer_sizes": (8,)}, {"hidden_layer_sizes": np.array([8])}),
+        ({"hidden_layer_sizes": (8,)}, {"hidden_layer_sizes": 8}),
+        ({"hidden_layer_sizes": [8, 4]}, {"hidden_layer_sizes": (np.int64(8), 4)}),
+        ({"activation": "relu"}, {"activation": torch.nn.ReLU}),
+        ({"activation": "relu"}, {"activation": torch.nn.ReLU()}),
+        ({"activation": torch.nn.LeakyReLU(0.2)}, {"activation": torch.nn.LeakyReLU(0.2)}),
+        ({"ensemble_size": 2}, {"ensemble_size": np.int64(2)}),
+        ({"batchnorm": True}, {"batchnorm": np.True_}),
+    ],
+)
+def test_warm_start_continues_an_architecture_given_in_another_form(fitted, now):
+    X, y = classification(n_samples=60)
+    params = {"hidden_layer_sizes": (8,), "max_epochs": 2, "warm_start": True, "random_state": 0}
+    clf = DeepClassifier(**{**params, **fitted}).fit(X, y)
+    clf.set_params(**now).fit(X, y)
+    assert clf.n_iter_ == 4  # continued, not refused
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize(
+    "now, message",
+    [
+        ({"hidden_layer_sizes": [16]}, r"hidden_layer_sizes \(fitted with \(8,\), now \[16\]\)"),
+        (
+            {"hidden_layer_sizes": (8, 8)},
+            r"hidden_layer_sizes \(fitted with \(8,\), now \(8, 8\)\)",
+        ),
+        (
+            {"activation": torch.nn.LeakyReLU(0.3)},
+            r"activation \(fitted with LeakyReLU\(negative_slope=0.2\), now "
+            r"LeakyReLU\(negative_slope=0.3\)\)",
+        ),
+        ({"activation": torch.nn.LeakyReLU}, r"activation \(fitted with LeakyReLU"),
+    ],
+)
+def test_warm_start_refuses_a_changed_architecture_showing_both_values(now, message):
+    X, y = classification(n_samples=60)
+    clf = DeepClassifier(
+        hidden_layer_sizes=(8,), activation=torch.nn.LeakyReLU(0.2), max_epochs=2, warm_start=True
+    ).fit(X, y)
+    with pytest.raises(ValueError, match=message):
+        clf.set_params(**now).fit(X, y)
+    assert clf.n_iter_ == 2
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_warm_start_sees_the_users_objects_changed_in_place():
+    X, y = classification(n_samples=60)
+    sizes, activation = [8], torch.nn.LeakyReLU(0.2)
+    clf = DeepClassifier(
+        hidden_layer_sizes=sizes, activation=activation, max_epochs=2, warm_start=True
+    ).fit(X, y)
+    sizes.append(4)
+    with pytest.raises(ValueError, match=r"hidden_layer_sizes \(fitted with \(8,\), now \[8, 4\]"):
+        clf.fit(X, y)
+    sizes.pop()
+    activation.negative_slope = 0.5
+    with pytest.raises(ValueError, match=r"changed: activation"):
+        clf.fit(X, y)
 
 
 def test_warm_start_rejects_new_classes():

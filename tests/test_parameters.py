@@ -2,11 +2,15 @@
 
 import inspect
 
+import numpy as np
 import pytest
 from sklearn.base import clone
 
 from sklearn_dnn import DeepClassifier, DeepRegressor
+from sklearn_dnn._params import Interval
 from sklearn_dnn._training import WARM_START_FIXED, WARM_START_HONOURED
+
+from ._data import classification, regression
 
 ESTIMATORS = [DeepClassifier, DeepRegressor]
 
@@ -45,3 +49,76 @@ def test_class_weight_is_a_classifiers_only():
     assert "class_weight" in inspect.signature(DeepClassifier).parameters
     assert "class_weight" not in inspect.signature(DeepRegressor).parameters
     assert "class_weight :" not in DeepRegressor.__doc__
+
+
+# A numpy value for every numeric or boolean hyperparameter (what a search over
+# np.array([True, False]) or np.arange(...) hands fit), with the settings under
+# which it is used; the three of reused layers go through from_pretrained.
+NUMPY_VALUES = {
+    "hidden_layer_sizes": (np.array([8, 4]), {}),
+    "dropout": (np.float32(0.1), {}),
+    "ensemble_size": (np.int64(2), {}),
+    "bootstrap": (np.bool_(True), {"ensemble_size": 2}),
+    "batchnorm": (np.bool_(True), {}),
+    "learning_rate": (np.float32(0.01), {}),
+    "momentum": (np.float32(0.5), {"optimizer": "sgd"}),
+    "nesterov": (np.bool_(True), {"optimizer": "sgd", "momentum": 0.9}),
+    "decay_rate": (np.float32(0.5), {"schedule": "exponential"}),
+    "decay_steps": (np.int64(2), {"schedule": "step"}),
+    "power_t": (np.float32(0.5), {"schedule": "power"}),
+    "l1": (np.float32(1e-4), {}),
+    "l2": (np.float32(1e-4), {}),
+    "max_norm": (np.float32(3.0), {}),
+    "clip_grad_norm": (np.float32(1.0), {}),
+    "batch_size": (np.int64(16), {}),
+    "max_epochs": (np.int64(2), {"schedule": "onecycle"}),
+    "early_stopping": (np.bool_(True), {}),
+    "validation_fraction": (np.float32(0.25), {"early_stopping": True}),
+    "patience": (np.int64(1), {}),
+    "tol": (np.float32(1e-3), {}),
+    "random_state": (np.int64(1), {}),
+    "n_threads": (np.int64(1), {}),
+    "verbose": (np.int64(0), {}),
+    "warm_start": (np.bool_(True), {}),
+    "diagnostics": (np.bool_(True), {}),
+    "n_frozen": (np.int64(1), {"unfreeze_after": 1}),
+    "unfreeze_after": (np.int64(1), {}),
+    "unfrozen_lr_factor": (np.float32(0.5), {"unfreeze_after": 1}),
+}
+REUSED_LAYERS = ("n_frozen", "unfreeze_after", "unfrozen_lr_factor")
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_numpy_values_cover_every_numeric_and_boolean_hyperparameter(Estimator):
+    numeric = {
+        name
+        for name, constraints in Estimator._parameter_constraints.items()
+        if any(isinstance(c, Interval) or c in ("boolean", "verbose") for c in constraints)
+    }
+    assert numeric | {"hidden_layer_sizes", "random_state"} == set(NUMPY_VALUES)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize("name", NUMPY_VALUES)
+def test_numpy_hyperparameters_train_as_the_python_values(Estimator, name):
+    value, settings = NUMPY_VALUES[name]
+    X, y = (classification if Estimator is DeepClassifier else regression)(n_samples=60)
+    source = Estimator(hidden_layer_sizes=(8, 4), max_epochs=1, random_state=0).fit(X, y)
+
+    def fitted(value):
+        params = {"max_epochs": 2, "random_state": 0, **settings, name: value}
+        if name in REUSED_LAYERS:
+            model = Estimator.from_pretrained(source, **params)
+        else:
+            model = Estimator(**{"hidden_layer_sizes": (8,), **params})
+        model.fit(X, y)
+        if name == "warm_start":
+            model.fit(X, y)
+        return model
+
+    python_value = value.tolist() if isinstance(value, np.ndarray) else value.item()
+    model, expected = fitted(value), fitted(python_value)
+    assert model.get_params()[name] is value  # the user's value, unchanged
+    # the same numbers through the same kernels; tolerance only for float noise
+    np.testing.assert_allclose(model.predict(X), expected.predict(X), rtol=1e-6, atol=1e-9)

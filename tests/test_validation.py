@@ -1,11 +1,14 @@
 """Bad input and bad hyperparameters get a clear ValueError naming the problem."""
 
+import re
 import warnings
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import torch
 from sklearn.exceptions import NotFittedError
+from skorch.history import History
 
 from sklearn_dnn import (
     DeepClassifier,
@@ -13,6 +16,8 @@ from sklearn_dnn import (
     DivergenceWarning,
     TrainingDivergedError,
 )
+from sklearn_dnn._callbacks import DivergenceGuard
+from sklearn_dnn._checks import EXPLOSION_FACTOR, warn_if_unstable
 
 from ._data import classification, regression
 
@@ -145,13 +150,106 @@ def test_diverging_training_stops_with_an_error_that_names_the_cure(Estimator):
         model.predict(X)
 
 
-@pytest.mark.parametrize("Estimator", ESTIMATORS)
-def test_exploding_loss_that_stays_finite_is_warned_about(Estimator):
-    X, y = data_for(Estimator, n_samples=100)
-    learning_rate = 0.1 if Estimator is DeepClassifier else 1.0  # explodes, stays finite
-    model = Estimator(optimizer="sgd", learning_rate=learning_rate, max_epochs=20, random_state=0)
+def test_a_finite_but_exploded_loss_fails_the_fit_and_keeps_the_fitted_model():
+    # The loss reached 5.5e190 (still finite), and the model with R^2 -2e198
+    # was returned after a DivergenceWarning.
+    X, y = regression()
+    reg = DeepRegressor(max_epochs=5, random_state=0).fit(X, y)
+    before, n_iter = reg.predict(X), reg.n_iter_
+    reg.set_params(optimizer="sgd", learning_rate=10, max_epochs=200)
+    with pytest.raises(
+        TrainingDivergedError,
+        match=r"Training diverged in epoch \d+: the training loss grew to .*, over 10000 "
+        r"times the first epoch's .*Lower learning_rate \(it is 10\)",
+    ):
+        reg.fit(X, y)
+    np.testing.assert_array_equal(reg.predict(X), before)  # the same module, untouched
+    assert reg.n_iter_ == n_iter and reg.learning_rate == 10
+
+
+def test_partial_fit_that_diverges_one_pass_at_a_time_fails():
+    # Each call is one epoch: its loss is measured against the network's first epoch.
+    X, y = regression(n_samples=100)
+    reg = DeepRegressor(optimizer="sgd", learning_rate=10, random_state=0)
+    with (
+        pytest.raises(TrainingDivergedError, match="over 10000 times the first epoch's"),
+        warnings.catch_warnings(),
+    ):
+        warnings.simplefilter("ignore", DivergenceWarning)  # a call before: "exploded"
+        for _ in range(10):
+            reg.partial_fit(X, y)
+    assert 1 <= reg.n_iter_ < 10 and np.isfinite(reg.predict(X)).all()
+
+
+def test_a_loss_that_spikes_and_recovers_is_warned_about_not_refused():
+    X, y = classification(n_samples=100)
+    # The loss rises to about 500 times its first epoch's, then falls below it.
+    model = DeepClassifier(optimizer="sgd", learning_rate=0.3, max_epochs=20, random_state=0)
     with pytest.warns(DivergenceWarning, match=r"The training loss exploded to .* in epoch"):
-        model.fit(X * 100, y)
+        model.fit(X * 10, y)
+    losses = [epoch["train_loss"] for epoch in model.history_]
+    assert max(losses) > EXPLOSION_FACTOR * losses[0] and losses[-1] < losses[0]
+
+
+@pytest.mark.parametrize(
+    "losses, diverged",
+    [
+        ([1.0, 0.5, 0.2], None),
+        ([1.0, 50.0, 9e3, 0.1], None),  # noisy, never 1e4 times the first epoch's
+        ([1.0, 2e4], "grew to 2e+04, over 10000 times the first epoch's 1"),
+        ([1.0, np.inf], "became inf"),
+        ([np.nan], "became nan"),
+    ],
+)
+def test_divergence_guard_rule(losses, diverged):
+    guard = DivergenceGuard(learning_rate=0.1)
+    net = SimpleNamespace(history=History())
+    guard.on_train_begin(net)
+    try:
+        for loss in losses:
+            net.history.new_epoch()
+            net.history.record("train_loss", loss)
+            guard.on_epoch_end(net)
+    except TrainingDivergedError as exc:
+        assert diverged is not None and diverged in str(exc)
+        assert f"epoch {len(losses)}:" in str(exc)
+    else:
+        assert diverged is None
+
+
+def test_divergence_guard_of_a_continued_fit_measures_from_the_networks_first_epoch():
+    guard = DivergenceGuard(learning_rate=0.1, reference=1.0)
+    net = SimpleNamespace(history=History())
+    guard.on_train_begin(net)
+    net.history.new_epoch()
+    net.history.record("train_loss", 2e4)
+    with pytest.raises(TrainingDivergedError, match="first epoch's 1"):
+        guard.on_epoch_end(net)
+
+
+@pytest.mark.parametrize(
+    "losses, n_before, message",
+    [
+        ([1.0, 0.5, 0.4], 0, None),
+        ([1.0, 150.0, 0.5], 0, r"exploded to 150 in epoch 2 \(epoch 1: 1\)"),
+        ([1.0, 0.5, 1.2], 0, r"ended at 1.2, above its first epoch's 1"),
+        # a warm start: this fit is epochs 3-4, measured against the network's epoch 1
+        ([1.0, 0.01, 0.02, 0.5], 2, r"ended at 0.5, above its first epoch's 0.02"),
+        ([1.0, 0.01, 0.02, 0.03], 2, r"ended at 0.03"),
+        ([1.0, 0.01, 0.5, 0.4], 2, None),  # 50 times this fit's start, half the network's
+        ([1.0, 0.01, 200.0], 2, r"exploded to 200 in epoch 3 \(epoch 1: 1\)"),
+    ],
+)
+def test_unstable_training_warning_rule(losses, n_before, message):
+    history = [{"train_loss": loss} for loss in losses]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        warn_if_unstable(history, n_before, learning_rate=0.1)
+    if message is None:
+        assert not caught
+    else:
+        assert len(caught) == 1 and caught[0].category is DivergenceWarning
+        assert re.search(message, str(caught[0].message))
 
 
 def test_stable_training_gives_no_divergence_warning():
