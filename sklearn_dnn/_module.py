@@ -21,9 +21,13 @@ from torch import nn
 from ._activations import activation_family, make_activation
 from ._compat import BATCHNORM_LAYERS
 from ._initializers import initialize_weight
-from ._layers import EnsembleLinear, MemberBatchNorm, blocks_for_members, member_activation
-
-DROPOUT_LAYERS = (nn.Dropout, nn.AlphaDropout)
+from ._layers import (
+    DROPOUT_LAYERS,
+    EnsembleLinear,
+    MemberBatchNorm,
+    blocks_for_members,
+    member_activation,
+)
 
 # The SELU constants behind AlphaDropout (Klambauer et al., 2017).
 _SELU_ALPHA_PRIME = 1.7580993408473766

@@ -252,14 +252,22 @@ class UncertaintyMixin:
                 f"single network (ensemble_size={members}). Refit with ensemble_size > 1, "
                 "for example ensemble_size=5, or use method='dropout'."
             )
-        if method == "dropout" or (method == "auto" and members == 1):
-            if not has_dropout:
-                raise ValueError(
-                    "Monte-Carlo dropout needs dropout: this "
-                    f"{name} has no dropout layer (dropout={self.dropout}) and is a single "
-                    "network. Refit with dropout > 0 (for example dropout=0.2), or with "
-                    "ensemble_size > 1 (an ensemble's members are the samples)."
+        if (method == "dropout" or (method == "auto" and members == 1)) and not has_dropout:
+            if members == 1:
+                remedy = (
+                    "is a single network. Refit with dropout > 0 (for example dropout=0.2), "
+                    "or with ensemble_size > 1 (an ensemble's members are the samples)."
                 )
+            else:
+                remedy = (
+                    f"is an ensemble of {members} members: use method='ensemble' (its "
+                    "members are the samples), or refit with dropout > 0 (for example "
+                    "dropout=0.2) to sample dropout too."
+                )
+            raise ValueError(
+                "Monte-Carlo dropout needs dropout: this "
+                f"{name} has no dropout layer (dropout={self.dropout}) and {remedy}"
+            )
         use_dropout = has_dropout and method != "ensemble"
         if use_dropout and (
             isinstance(n_samples, bool) or not isinstance(n_samples, Integral) or n_samples < 1
