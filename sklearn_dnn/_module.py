@@ -306,6 +306,28 @@ class MLP(nn.Module):
         return [m.p for m in self.modules() if isinstance(m, DROPOUT_LAYERS)]
 
 
+def parameter_count(
+    n_features, hidden_layer_sizes, n_outputs, activation, batchnorm, pretrained, ensemble_size
+):
+    """The number of parameters of the :class:`MLP` these arguments build, without building it.
+
+    Every layer holds each member's parameters stacked, so the count is
+    ``ensemble_size`` times one member's: what a fit checks against the
+    memory before it allocates anything.
+    """
+    if pretrained is not None:
+        hidden = sum(p.numel() for p in pretrained.blocks.parameters()) // pretrained.n_members
+        width_in = pretrained.output_width
+    else:
+        per_activation = sum(p.numel() for p in make_activation(activation).parameters())
+        hidden, width_in = 0, n_features
+        for width in hidden_layer_sizes:
+            # The Linear weights, then its bias or batch normalization's weight and bias.
+            hidden += width_in * width + (2 * width if batchnorm else width) + per_activation
+            width_in = width
+    return ensemble_size * (hidden + width_in * n_outputs + n_outputs)
+
+
 def _new_hidden_blocks(
     n_features,
     hidden_layer_sizes,
