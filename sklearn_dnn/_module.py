@@ -125,21 +125,33 @@ def apply_dropout(layer, x, generator):
     return x.mul(a).add_(p * shift).masked_fill_(drop, -keep * shift)
 
 
-def forward_with_dropout(module, X, generator):
-    """``module(X)`` with dropout on, masks drawn from ``generator``.
+def forward_with_dropout(module, X, generator, copies=1):
+    """``module(X)`` with dropout on, masks drawn from ``generator``, for ``copies`` of each row.
 
     Every other layer runs in the mode the module is in; the module is
     not changed, so another thread may predict with it meanwhile.
-    Returns the members' outputs, of shape (rows, members, outputs).
+
+    The rows are taken ``copies`` times, copy-major (as
+    ``X.repeat(copies, 1)``), each copy with its own masks. In evaluation
+    mode the layers before the first dropout layer (the first Linear
+    layer, batch normalization with its running statistics, the
+    activation) give every copy of a row the same output: they run once
+    per row, and their output is what is repeated, so a wide first layer
+    costs one pass, not ``copies``.
+    Returns the members' outputs, of shape (copies * rows, members, outputs).
     """
+    layers = [layer for block in module.hidden for layer in block]
+    shared = 0
+    if not module.training:
+        dropouts = (i for i, layer in enumerate(layers) if isinstance(layer, DROPOUT_LAYERS))
+        shared = next(dropouts, len(layers))
     h = module.member_inputs(X)
-    for block in module.hidden:
-        for layer in block:
-            h = (
-                apply_dropout(layer, h, generator)
-                if isinstance(layer, DROPOUT_LAYERS)
-                else layer(h)
-            )
+    for layer in layers[:shared]:
+        h = layer(h)
+    if copies > 1:  # the rows axis is the second to last: (rows, width) or (members, rows, width)
+        h = h.repeat(*[1] * (h.dim() - 2), copies, 1)
+    for layer in layers[shared:]:
+        h = apply_dropout(layer, h, generator) if isinstance(layer, DROPOUT_LAYERS) else layer(h)
     return module.member_outputs(module.output(h))
 
 
