@@ -76,6 +76,9 @@ class EnsembleLinear(nn.Module):
 
     def forward(self, h):
         members = self.ensemble_size
+        if h.is_sparse:  # a training batch of a sparse X: one member's rows dense at a time
+            out = _MemberProduct.apply(h, self.weight, self.bias)
+            return out[0] if members == 1 and h.dim() == 2 else out
         if h.dim() == 2:  # the same rows for every member: one matrix product
             bias = None if self.bias is None else self.bias.reshape(-1)
             out = F.linear(h, self.weight.reshape(-1, self.in_features), bias)
@@ -93,6 +96,44 @@ class EnsembleLinear(nn.Module):
             f"in_features={self.in_features}, out_features={self.out_features}"
             f"{members}, bias={self.bias is not None}"
         )
+
+
+def _dense_rows(h, e):
+    """Member ``e``'s rows of a sparse ``h`` (rows, in) or (members, rows, in), dense."""
+    return (h if h.dim() == 2 else h[e]).to_dense()
+
+
+class _MemberProduct(torch.autograd.Function):
+    """The Linear layer of every member on a sparse input, one member's rows dense at a time.
+
+    Densified at once, a batch of every member's rows takes ``members``
+    times a network's batch. Here each member's rows are made dense for
+    its own product, then freed, and made again for its weight's
+    gradient, rather than kept for the backward pass: the memory of one
+    member's dense rows, and the products of the dense path.
+    """
+
+    @staticmethod
+    def forward(ctx, h, weight, bias):
+        ctx.save_for_backward(h)
+        return torch.stack(
+            [
+                F.linear(_dense_rows(h, e), weight[e], None if bias is None else bias[e])
+                for e in range(len(weight))
+            ]
+        )
+
+    @staticmethod
+    def backward(ctx, grad):
+        (h,) = ctx.saved_tensors
+        grad_weight = grad_bias = None
+        if ctx.needs_input_grad[1]:
+            grad_weight = grad.new_empty(len(grad), grad.shape[-1], h.shape[-1])
+            for e in range(len(grad)):
+                torch.mm(grad[e].T, _dense_rows(h, e), out=grad_weight[e])
+        if ctx.needs_input_grad[2]:
+            grad_bias = grad.sum(dim=1)
+        return None, grad_weight, grad_bias
 
 
 class MemberBatchNorm(nn.BatchNorm1d):

@@ -63,9 +63,26 @@ def test_the_first_layer_takes_shared_rows_or_each_members_own():
     torch.testing.assert_close(shared[1], x @ layer.weight[1].T + layer.bias[1])
 
 
+@pytest.mark.parametrize("members, shape", [(1, (5, 4)), (2, (5, 4)), (3, (3, 5, 4))])
+def test_the_first_layer_takes_a_sparse_batch_as_the_dense_one(members, shape):
+    dense = torch.randn(*shape, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    dense[dense.abs() < 0.8] = 0.0
+    results = []
+    for h in (dense, dense.to_sparse()):
+        layer = EnsembleLinear(4, 3, ensemble_size=members).double()
+        with torch.no_grad():
+            layer.weight.copy_(torch.linspace(-1, 1, layer.weight.numel()).view_as(layer.weight))
+            layer.bias.fill_(0.5)
+        out = layer(h)
+        (out * torch.arange(out.numel()).view_as(out)).sum().backward()
+        results.append((out, layer.weight.grad, layer.bias.grad))
+    for got, want in zip(*results, strict=True):
+        torch.testing.assert_close(got, want, rtol=1e-12, atol=1e-12)
+
+
 def test_batch_normalization_is_per_member():
     bn = MemberBatchNorm(3, ensemble_size=2)
-    h = torch.randn(8, 3)
+    h = torch.randn(8, 3, generator=torch.Generator().manual_seed(0))
     # Member 1's inputs are member 0's, shifted and scaled: normalized, they agree.
     out = bn(torch.stack([h, 10 * h + 5]))
     torch.testing.assert_close(out[0], out[1], atol=1e-4, rtol=1e-4)
