@@ -26,10 +26,11 @@ from ._diagnostics import check_gradient_health, dead_unit_fractions, gradient_n
 from ._groups import ParameterGroups
 from ._initializers import INITIALIZERS
 from ._inspection import InspectionMixin
+from ._module import parameter_count
 from ._net import TensorData, as_tensor, input_rows, rows_at_once
 from ._optimizers import OPTIMIZERS
 from ._params import Interval, Options, validate_params, with_python_values
-from ._plan import FitPlan, check_sample_weight, resolve_device, split_rows
+from ._plan import FitPlan, check_network_memory, check_sample_weight, resolve_device, split_rows
 from ._pretrained import PretrainedLayers, TransferMixin
 from ._schedules import SCHEDULES
 from ._seeding import draw_seed, make_generator
@@ -323,6 +324,17 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
                 f"{n_train} training rows. Use a larger batch_size or "
                 "batchnorm=False."
             )
+        sizes = self._hidden_layer_sizes()
+        n_parameters = parameter_count(
+            X.shape[1],
+            sizes,
+            task.n_outputs,
+            self.activation,
+            batchnorm,
+            self.pretrained,
+            self.ensemble_size,
+        )
+        check_network_memory(n_parameters, X.dtype.itemsize, device, self.ensemble_size, sizes)
         tensors = (
             input_rows(X, device),
             as_tensor(target, device),
@@ -343,7 +355,7 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
             valid_score=valid_score,
             batch_size=batch_size,
             batchnorm=batchnorm,
-            hidden_layer_sizes=self._hidden_layer_sizes(),
+            hidden_layer_sizes=sizes,
             ensemble_size=self.ensemble_size,
             n_frozen=n_frozen,
             groups=ParameterGroups(n_frozen, self.learning_rate, self.unfrozen_lr_factor),

@@ -21,6 +21,10 @@ from torch.func import functional_call
 
 from ._activations import ELEMENTWISE_ACTIVATIONS
 
+# The dropout layers: elementwise and without parameters, so one layer
+# serves every member, and Monte-Carlo dropout samples it.
+DROPOUT_LAYERS = (nn.Dropout, nn.AlphaDropout)
+
 
 class EnsembleLinear(nn.Module):
     """The Linear layers of every member of an ensemble, with stacked weights.
@@ -72,6 +76,9 @@ class EnsembleLinear(nn.Module):
 
     def forward(self, h):
         members = self.ensemble_size
+        if h.is_sparse:  # a training batch of a sparse X: one member's rows dense at a time
+            out = _MemberProduct.apply(h, self.weight, self.bias)
+            return out[0] if members == 1 and h.dim() == 2 else out
         if h.dim() == 2:  # the same rows for every member: one matrix product
             bias = None if self.bias is None else self.bias.reshape(-1)
             out = F.linear(h, self.weight.reshape(-1, self.in_features), bias)
@@ -89,6 +96,44 @@ class EnsembleLinear(nn.Module):
             f"in_features={self.in_features}, out_features={self.out_features}"
             f"{members}, bias={self.bias is not None}"
         )
+
+
+def _dense_rows(h, e):
+    """Member ``e``'s rows of a sparse ``h`` (rows, in) or (members, rows, in), dense."""
+    return (h if h.dim() == 2 else h[e]).to_dense()
+
+
+class _MemberProduct(torch.autograd.Function):
+    """The Linear layer of every member on a sparse input, one member's rows dense at a time.
+
+    Densified at once, a batch of every member's rows takes ``members``
+    times a network's batch. Here each member's rows are made dense for
+    its own product, then freed, and made again for its weight's
+    gradient, rather than kept for the backward pass: the memory of one
+    member's dense rows, and the products of the dense path.
+    """
+
+    @staticmethod
+    def forward(ctx, h, weight, bias):
+        ctx.save_for_backward(h)
+        return torch.stack(
+            [
+                F.linear(_dense_rows(h, e), weight[e], None if bias is None else bias[e])
+                for e in range(len(weight))
+            ]
+        )
+
+    @staticmethod
+    def backward(ctx, grad):
+        (h,) = ctx.saved_tensors
+        grad_weight = grad_bias = None
+        if ctx.needs_input_grad[1]:
+            grad_weight = grad.new_empty(len(grad), grad.shape[-1], h.shape[-1])
+            for e in range(len(grad)):
+                torch.mm(grad[e].T, _dense_rows(h, e), out=grad_weight[e])
+        if ctx.needs_input_grad[2]:
+            grad_bias = grad.sum(dim=1)
+        return None, grad_weight, grad_bias
 
 
 class MemberBatchNorm(nn.BatchNorm1d):
@@ -139,6 +184,12 @@ class MemberActivation(nn.Module):
     The parameters, if any, are stacked on a leading member axis, like
     every other parameter of an ensemble; member ``e`` applies
     ``activation`` with its own slice to its own (rows, width) input.
+
+    ``activation`` is a child module, so that the network's mode
+    (``train``/``eval``: an ``RReLU`` is random while training only) and
+    device reach it; it holds no parameters of its own, so that
+    ``parameters()``, the ``state_dict`` and the optimizer see the stacked
+    ones only.
     """
 
     def __init__(self, activation, ensemble_size):
@@ -149,8 +200,23 @@ class MemberActivation(nn.Module):
             nn.Parameter(p.detach().unsqueeze(0).repeat(ensemble_size, *([1] * p.dim())).clone())
             for _, p in activation.named_parameters()
         )
-        # Not registered as a submodule: its own parameters are never used.
-        object.__setattr__(self, "activation", activation)
+        self.activation = _without_parameters(copy.deepcopy(activation), self.names)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if "activation" in vars(self):  # pickled when the activation was not a child module
+            activation = vars(self).pop("activation")
+            self.activation = _without_parameters(activation, self.names)
+
+    def member(self, e):
+        """Member ``e``'s activation as a module of its own, holding that member's parameters."""
+        module = copy.deepcopy(self.activation)
+        for name, stacked in zip(self.names, self.stacked, strict=True):
+            owner, _, leaf = name.rpartition(".")
+            module.get_submodule(owner).register_parameter(
+                leaf, nn.Parameter(stacked[e].detach().clone())
+            )
+        return module
 
     def forward(self, h):
         outputs = [
@@ -164,7 +230,15 @@ class MemberActivation(nn.Module):
         return torch.stack(outputs)
 
     def extra_repr(self):
-        return f"{self.activation!r} x {self.ensemble_size}"
+        return f"ensemble_size={self.ensemble_size}"
+
+
+def _without_parameters(module, names):
+    """``module`` with its parameters ``names`` removed (``functional_call`` supplies them)."""
+    for name in names:
+        owner, _, leaf = name.rpartition(".")
+        delattr(module.get_submodule(owner), leaf)
+    return module
 
 
 def member_activation(activation, ensemble_size):
@@ -206,7 +280,7 @@ def blocks_for_members(blocks, ensemble_size):
                 block[i] = layer.repeated(ensemble_size)
             elif isinstance(layer, nn.BatchNorm1d):
                 block[i] = MemberBatchNorm.tiled(layer, ensemble_size)
-            else:
+            elif not isinstance(layer, DROPOUT_LAYERS):  # dropout: elementwise, no parameters
                 block[i] = member_activation(layer, ensemble_size)
     return blocks
 

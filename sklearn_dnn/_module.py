@@ -21,9 +21,13 @@ from torch import nn
 from ._activations import activation_family, make_activation
 from ._compat import BATCHNORM_LAYERS
 from ._initializers import initialize_weight
-from ._layers import EnsembleLinear, MemberBatchNorm, blocks_for_members, member_activation
-
-DROPOUT_LAYERS = (nn.Dropout, nn.AlphaDropout)
+from ._layers import (
+    DROPOUT_LAYERS,
+    EnsembleLinear,
+    MemberBatchNorm,
+    blocks_for_members,
+    member_activation,
+)
 
 # The SELU constants behind AlphaDropout (Klambauer et al., 2017).
 _SELU_ALPHA_PRIME = 1.7580993408473766
@@ -121,21 +125,33 @@ def apply_dropout(layer, x, generator):
     return x.mul(a).add_(p * shift).masked_fill_(drop, -keep * shift)
 
 
-def forward_with_dropout(module, X, generator):
-    """``module(X)`` with dropout on, masks drawn from ``generator``.
+def forward_with_dropout(module, X, generator, copies=1):
+    """``module(X)`` with dropout on, masks drawn from ``generator``, for ``copies`` of each row.
 
     Every other layer runs in the mode the module is in; the module is
     not changed, so another thread may predict with it meanwhile.
-    Returns the members' outputs, of shape (rows, members, outputs).
+
+    The rows are taken ``copies`` times, copy-major (as
+    ``X.repeat(copies, 1)``), each copy with its own masks. In evaluation
+    mode the layers before the first dropout layer (the first Linear
+    layer, batch normalization with its running statistics, the
+    activation) give every copy of a row the same output: they run once
+    per row, and their output is what is repeated, so a wide first layer
+    costs one pass, not ``copies``.
+    Returns the members' outputs, of shape (copies * rows, members, outputs).
     """
+    layers = [layer for block in module.hidden for layer in block]
+    shared = 0
+    if not module.training:
+        dropouts = (i for i, layer in enumerate(layers) if isinstance(layer, DROPOUT_LAYERS))
+        shared = next(dropouts, len(layers))
     h = module.member_inputs(X)
-    for block in module.hidden:
-        for layer in block:
-            h = (
-                apply_dropout(layer, h, generator)
-                if isinstance(layer, DROPOUT_LAYERS)
-                else layer(h)
-            )
+    for layer in layers[:shared]:
+        h = layer(h)
+    if copies > 1:  # the rows axis is the second to last: (rows, width) or (members, rows, width)
+        h = h.repeat(*[1] * (h.dim() - 2), copies, 1)
+    for layer in layers[shared:]:
+        h = apply_dropout(layer, h, generator) if isinstance(layer, DROPOUT_LAYERS) else layer(h)
     return module.member_outputs(module.output(h))
 
 
@@ -300,6 +316,28 @@ class MLP(nn.Module):
     def dropout_rates(self):
         """The rate of every dropout layer (empty without dropout)."""
         return [m.p for m in self.modules() if isinstance(m, DROPOUT_LAYERS)]
+
+
+def parameter_count(
+    n_features, hidden_layer_sizes, n_outputs, activation, batchnorm, pretrained, ensemble_size
+):
+    """The number of parameters of the :class:`MLP` these arguments build, without building it.
+
+    Every layer holds each member's parameters stacked, so the count is
+    ``ensemble_size`` times one member's: what a fit checks against the
+    memory before it allocates anything.
+    """
+    if pretrained is not None:
+        hidden = sum(p.numel() for p in pretrained.blocks.parameters()) // pretrained.n_members
+        width_in = pretrained.output_width
+    else:
+        per_activation = sum(p.numel() for p in make_activation(activation).parameters())
+        hidden, width_in = 0, n_features
+        for width in hidden_layer_sizes:
+            # The Linear weights, then its bias or batch normalization's weight and bias.
+            hidden += width_in * width + (2 * width if batchnorm else width) + per_activation
+            width_in = width
+    return ensemble_size * (hidden + width_in * n_outputs + n_outputs)
 
 
 def _new_hidden_blocks(

@@ -36,7 +36,8 @@ class SparseRows:
     prediction take rows from it a mini-batch (or a chunk) at a time, the
     way they slice a tensor (``X[a:b]``, ``X[index]``,
     ``X.index_select(0, index)``), and get a dense tensor of those rows
-    on ``device``.
+    on ``device``; a wide training batch of every member's rows stays
+    sparse (:meth:`member_rows`).
     """
 
     def __init__(self, matrix, device):
@@ -64,9 +65,29 @@ class SparseRows:
             raise ValueError("SparseRows selects rows (dim=0) only.")
         return self[index]
 
+    def member_rows(self, index):
+        """Each member's rows at ``index`` (members, rows), of shape (rows, members, features).
 
-# The most bytes of dense inputs made at once (a prediction chunk, or the
-# copies of a Monte-Carlo pass): on wide inputs, fewer rows at a time.
+        A training batch holds every member's rows: dense, it takes
+        ``members`` times a network's batch. Up to
+        :data:`DENSE_CHUNK_BYTES` it is made dense (the fastest path);
+        beyond, it stays a torch sparse COO tensor on ``device``, and the
+        first layer densifies one member's rows at a time
+        (:class:`~sklearn_dnn._layers.EnsembleLinear`).
+        """
+        members, n = index.shape
+        if members * n * self.shape[1] * self.dtype.itemsize <= DENSE_CHUNK_BYTES:
+            return _by_member(self[index.reshape(-1)], members)
+        coo = self.matrix[index.reshape(-1).cpu().numpy()].tocoo()
+        member, row = np.divmod(coo.row.astype(np.int64), n)
+        indices = np.stack([row, member, coo.col.astype(np.int64)])
+        shape = (n, members, self.shape[1])
+        return torch.sparse_coo_tensor(indices, coo.data, shape, device=self.device)
+
+
+# The most bytes of dense inputs made at once (a prediction chunk, the rows
+# of a Monte-Carlo pass, a training batch of a sparse X): on wide inputs,
+# fewer rows at a time, or a batch that stays sparse.
 DENSE_CHUNK_BYTES = 64 * 2**20
 
 
@@ -74,7 +95,7 @@ def rows_at_once(X, most):
     """How many rows of ``X`` to process at once: ``most``, fewer for wide rows.
 
     Caps the dense rows made at once to :data:`DENSE_CHUNK_BYTES` (a
-    sparse matrix's densified chunk, or a pass's copies of rows).
+    sparse matrix's densified chunk, or a Monte-Carlo pass's rows).
     """
     row_bytes = X.shape[1] * (4 if X.dtype in (torch.float32, np.float32) else 8)
     return max(1, min(most, DENSE_CHUNK_BYTES // max(row_bytes, 1)))
@@ -143,6 +164,24 @@ class TensorData(Dataset):
         w = None if self.sample_weight is None else self._take(self.sample_weight, index)
         return self._take(self.all_X, index), (self._take(self.all_y, index), w)
 
+    def member_batch(self, index):
+        """Every member's rows at ``index``, a (members, rows) index tensor into this set.
+
+        Inputs of shape (rows, members, features), targets and weights of
+        shape (rows, members, ...). A wide sparse X's inputs stay sparse
+        (see :meth:`SparseRows.member_rows`).
+        """
+        members, flat = len(index), index.reshape(-1)
+        if isinstance(self.X, SparseRows):
+            rows = flat if self.rows is None else self.rows[flat]
+            X = self.X.member_rows(rows.view(index.shape))
+        else:
+            X = _by_member(self._take(self.X, flat), members)
+        y = _by_member(self._take(self.y, flat), members)
+        if self.sample_weight is None:
+            return X, (y, None)
+        return X, (y, _by_member(self._take(self.sample_weight, flat), members))
+
     def inputs(self):
         """The inputs of this set's rows, as a tensor."""
         return self._take(self.all_X, slice(None))
@@ -174,9 +213,11 @@ class SliceLoader:
     n_members : int, default=1
         With ``shuffle``, every member of an ensemble gets its own order of
         the rows, and each batch holds every member's rows: inputs of
-        shape (rows, members, features), targets and weights of shape
-        (rows, members, ...). Without ``shuffle``, batches hold rows for
-        all members alike (inputs of shape (rows, features)).
+        shape (rows, members, features) (a torch sparse tensor for a
+        wide sparse X: see :meth:`SparseRows.member_rows`), targets and
+        weights of shape (rows, members, ...).
+        Without ``shuffle``, batches hold rows for all members alike
+        (inputs of shape (rows, features)).
     resample : torch.Tensor of shape (n_members, n_rows) or None, default=None
         With ``shuffle``, the rows each member trains on (a bootstrap
         sample: indices into the dataset, with repeats); every epoch
@@ -231,14 +272,11 @@ class SliceLoader:
             orders = self.resample.gather(1, orders)
         orders = orders.to(data.all_X.device)
         for start, end in self._bounds():
-            X, (y, w) = data.batch(orders[:, start:end].reshape(-1))
-            yield _by_member(X, members), (_by_member(y, members), _by_member(w, members))
+            yield data.member_batch(orders[:, start:end])
 
 
 def _by_member(tensor, members):
     """Rows gathered member by member, (members * rows, ...), as (rows, members, ...) (a view)."""
-    if tensor is None:
-        return None
     return tensor.view(members, -1, *tensor.shape[1:]).transpose(0, 1)
 
 

@@ -5,6 +5,7 @@ anything on the estimator changes; the functions here build parts of it.
 """
 
 import math
+import os
 from dataclasses import dataclass
 from numbers import Real
 
@@ -15,6 +16,10 @@ from sklearn.utils.validation import check_array
 
 from ._groups import ParameterGroups
 from ._net import TensorData
+
+# The memory a fit assumes when neither psutil nor the operating system
+# tells how much there is (Windows without psutil, say).
+FALLBACK_MEMORY_BYTES = 64 * 2**30
 
 # The smallest validation set early stopping accepts (as scikit-learn's MLP).
 MIN_VALIDATION_ROWS = 2
@@ -33,6 +38,51 @@ def resolve_device(device):
             "use device='cpu' or device='auto'."
         )
     return device
+
+
+def memory_limit(device):
+    """Bytes of memory that the network's weights may take on ``device``.
+
+    A CUDA device's free memory; on the CPU, the available memory as
+    psutil (if installed) reports it, else the machine's physical memory,
+    else :data:`FALLBACK_MEMORY_BYTES`.
+    """
+    device = torch.device(device)
+    if device.type == "cuda":
+        return torch.cuda.mem_get_info(device)[0]
+    try:
+        import psutil
+    except ImportError:
+        pass
+    else:
+        return psutil.virtual_memory().available
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):  # no sysconf, or not these names
+        return FALLBACK_MEMORY_BYTES
+
+
+def check_network_memory(n_parameters, itemsize, device, ensemble_size, hidden_layer_sizes):
+    """Raise a ValueError when training a network of ``n_parameters`` cannot fit in memory.
+
+    Training holds the weights and their gradients, at least twice the
+    weights' size (an optimizer's state adds more); the check runs before
+    anything is allocated, so that a too-large ``ensemble_size`` or
+    ``hidden_layer_sizes`` is refused with the sizes, not with an
+    allocator's error.
+    """
+    needed = 2 * n_parameters * itemsize
+    limit = memory_limit(device)
+    if needed > limit:
+        raise ValueError(
+            f"The network is too large for the memory: ensemble_size={ensemble_size} "
+            f"members with hidden_layer_sizes={hidden_layer_sizes} hold {n_parameters:,} "
+            f"parameters, {n_parameters * itemsize / 2**30:.1f} GiB of weights, and "
+            f"training needs at least {needed / 2**30:.1f} GiB (the weights and their "
+            f"gradients), more than the {limit / 2**30:.1f} GiB of memory available on "
+            f"{device}. Use a smaller ensemble_size or smaller hidden_layer_sizes (float32 "
+            "input halves the size)."
+        )
 
 
 def check_sample_weight(sample_weight, n_samples):

@@ -81,7 +81,7 @@ class PretrainedLayers:
             None,
         )
         if isinstance(activation, MemberActivation):
-            activation = activation.activation
+            activation = activation.member(0)
         name = next(
             (
                 name

@@ -125,7 +125,9 @@ def sample_summaries(module, X, n_samples, generator, summarize, return_samples)
     ``generator`` None), or ``n_samples`` dropout passes, each through
     every member (``n_samples * members`` samples). Each forward pass
     carries ``n_samples`` copies of a chunk of rows, so the cost is a few
-    large matrix products rather than ``n_samples`` predict calls;
+    large matrix products rather than ``n_samples`` predict calls; the
+    copies are made after the layers before the first dropout layer, which
+    see each row once (:func:`~sklearn_dnn._module.forward_with_dropout`);
     ``summarize(outputs, return_samples)`` turns a chunk's raw outputs, of
     shape (samples, rows, n_outputs), into the result's fields for those
     rows.
@@ -137,8 +139,10 @@ def sample_summaries(module, X, n_samples, generator, summarize, return_samples)
     """
     members = module.ensemble_size
     copies = 1 if generator is None else n_samples
-    # copies x members outputs of each row at once: fewer rows when wide.
-    rows_per_pass = max(1, rows_at_once(X, SAMPLES_PER_PASS) // (copies * members))
+    # copies x members outputs of each row at once; the rows are densified
+    # (a sparse X) and pass the first layer once: fewer rows when wide.
+    most = max(1, SAMPLES_PER_PASS // (copies * members))
+    rows_per_pass = rows_at_once(X, most)
     fields = {"n_rows": len(X)}
     with torch.inference_mode():
         for start in range(0, len(X), rows_per_pass):
@@ -146,7 +150,7 @@ def sample_summaries(module, X, n_samples, generator, summarize, return_samples)
             if generator is None:
                 out = module.members(rows)
             else:
-                out = forward_with_dropout(module, rows.repeat(copies, 1), generator)
+                out = forward_with_dropout(module, rows, generator, copies)
             # (copies * rows, members, k) -> (copies * members, rows, k)
             out = out.reshape(copies, len(rows), members, -1).transpose(1, 2)
             out = out.reshape(copies * members, len(rows), -1).cpu().numpy().astype(np.float64)
@@ -252,14 +256,22 @@ class UncertaintyMixin:
                 f"single network (ensemble_size={members}). Refit with ensemble_size > 1, "
                 "for example ensemble_size=5, or use method='dropout'."
             )
-        if method == "dropout" or (method == "auto" and members == 1):
-            if not has_dropout:
-                raise ValueError(
-                    "Monte-Carlo dropout needs dropout: this "
-                    f"{name} has no dropout layer (dropout={self.dropout}) and is a single "
-                    "network. Refit with dropout > 0 (for example dropout=0.2), or with "
-                    "ensemble_size > 1 (an ensemble's members are the samples)."
+        if (method == "dropout" or (method == "auto" and members == 1)) and not has_dropout:
+            if members == 1:
+                remedy = (
+                    "is a single network. Refit with dropout > 0 (for example dropout=0.2), "
+                    "or with ensemble_size > 1 (an ensemble's members are the samples)."
                 )
+            else:
+                remedy = (
+                    f"is an ensemble of {members} members: use method='ensemble' (its "
+                    "members are the samples), or refit with dropout > 0 (for example "
+                    "dropout=0.2) to sample dropout too."
+                )
+            raise ValueError(
+                "Monte-Carlo dropout needs dropout: this "
+                f"{name} has no dropout layer (dropout={self.dropout}) and {remedy}"
+            )
         use_dropout = has_dropout and method != "ensemble"
         if use_dropout and (
             isinstance(n_samples, bool) or not isinstance(n_samples, Integral) or n_samples < 1

@@ -5,8 +5,10 @@ import pytest
 import torch
 from torch import nn
 
+import sklearn_dnn._plan
 from sklearn_dnn import ACTIVATIONS, MLP, DeepClassifier, DeepRegressor
 from sklearn_dnn._layers import EnsembleLinear, MemberBatchNorm
+from sklearn_dnn._module import parameter_count
 
 from ._data import classification
 
@@ -109,3 +111,78 @@ def test_float32_input_trains_float32_and_float64_trains_float64():
     first32 = clf32.net_.history[0]["train_loss"]
     first64 = clf64.net_.history[0]["train_loss"]
     assert first32 == pytest.approx(first64, rel=1e-4)
+
+
+class Scaled(nn.Module):
+    """An activation of the user's, with two parameters."""
+
+    def __init__(self):
+        super().__init__()
+        self.scale = nn.Parameter(torch.ones(2))
+
+    def forward(self, h):
+        return self.scale.sum() * torch.tanh(h)
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        dict(hidden_layer_sizes=(7, 5)),
+        dict(hidden_layer_sizes=(7, 5), batchnorm=True, activation="prelu", ensemble_size=3),
+        dict(hidden_layer_sizes=(6,), activation=Scaled, ensemble_size=2),
+    ],
+)
+def test_the_parameter_count_is_that_of_the_network_built(settings):
+    X, y = classification(n_samples=40)
+    clf = DeepClassifier(max_epochs=1, early_stopping=False, **settings).fit(X, y)
+    built = sum(p.numel() for p in clf.module_.parameters())
+    params = clf.get_params()
+    sizes = tuple(params["hidden_layer_sizes"])
+    count = parameter_count(
+        10, sizes, 3, params["activation"], params["batchnorm"], None, params["ensemble_size"]
+    )
+    assert count == built
+    # Reused layers, of one network or of an ensemble, are counted as they are copied.
+    members = params["ensemble_size"]
+    for ensemble_size in [members] if members > 1 else [1, 3]:
+        more = {} if members > 1 else {"ensemble_size": ensemble_size}
+        reuse = DeepRegressor.from_pretrained(clf, max_epochs=1, **more).fit(X, y)
+        built = sum(p.numel() for p in reuse.module_.parameters())
+        count = parameter_count(10, sizes, 1, None, None, reuse.pretrained, ensemble_size)
+        assert count == built
+
+
+def test_a_network_too_large_for_the_memory_is_refused_before_any_allocation(monkeypatch):
+    X, y = classification(n_samples=40)
+    clf = DeepClassifier(max_epochs=1, early_stopping=False).fit(X, y)
+    fitted = clf.module_
+    # 10,000 members of 1000 x 1000 layers: 1e10 parameters, 150 GiB with their gradients.
+    monkeypatch.setattr(sklearn_dnn._plan, "memory_limit", lambda device: 16 * 2**30)
+    clf.set_params(ensemble_size=10_000, hidden_layer_sizes=(1000, 1000))
+    message = (
+        r"too large for the memory: ensemble_size=10000 members with "
+        r"hidden_layer_sizes=\(1000, 1000\) hold 10,150,030,000 parameters, 75.6 GiB "
+        r".* at least 151.2 GiB .* the 16.0 GiB of memory available on cpu"
+    )
+    with pytest.raises(ValueError, match=message):
+        clf.fit(X, y)
+    assert clf.module_ is fitted  # a failed fit changes nothing
+    # float32: half the size; and a network that fits trains.
+    with pytest.raises(ValueError, match="37.8 GiB of weights"):
+        clf.fit(X.astype(np.float32), y)
+    monkeypatch.setattr(sklearn_dnn._plan, "memory_limit", lambda device: 2**20)
+    clf.set_params(ensemble_size=2, hidden_layer_sizes=(8,)).fit(X, y)
+
+
+def test_the_memory_limit_falls_back_to_the_machines_then_to_a_fixed_cap(monkeypatch):
+    import os
+    import sys
+
+    from sklearn_dnn._plan import FALLBACK_MEMORY_BYTES, memory_limit
+
+    assert memory_limit("cpu") > 2**20
+    monkeypatch.setitem(sys.modules, "psutil", None)  # not installed
+    monkeypatch.setattr(os, "sysconf", lambda name: {"SC_PHYS_PAGES": 1000}.get(name, 4096))
+    assert memory_limit("cpu") == 1000 * 4096
+    monkeypatch.delattr(os, "sysconf")  # Windows
+    assert memory_limit("cpu") == FALLBACK_MEMORY_BYTES

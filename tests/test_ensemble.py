@@ -11,7 +11,7 @@ from torch import nn
 
 from sklearn_dnn import DeepClassifier, DeepRegressor
 from sklearn_dnn._callbacks import ClipGradNorm
-from sklearn_dnn._layers import EnsembleLinear, MemberBatchNorm
+from sklearn_dnn._layers import EnsembleLinear, MemberActivation, MemberBatchNorm
 from sklearn_dnn._module import MLP, apply_dropout, drop_mask
 
 from ._data import classification, regression
@@ -63,9 +63,26 @@ def test_the_first_layer_takes_shared_rows_or_each_members_own():
     torch.testing.assert_close(shared[1], x @ layer.weight[1].T + layer.bias[1])
 
 
+@pytest.mark.parametrize("members, shape", [(1, (5, 4)), (2, (5, 4)), (3, (3, 5, 4))])
+def test_the_first_layer_takes_a_sparse_batch_as_the_dense_one(members, shape):
+    dense = torch.randn(*shape, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    dense[dense.abs() < 0.8] = 0.0
+    results = []
+    for h in (dense, dense.to_sparse()):
+        layer = EnsembleLinear(4, 3, ensemble_size=members).double()
+        with torch.no_grad():
+            layer.weight.copy_(torch.linspace(-1, 1, layer.weight.numel()).view_as(layer.weight))
+            layer.bias.fill_(0.5)
+        out = layer(h)
+        (out * torch.arange(out.numel()).view_as(out)).sum().backward()
+        results.append((out, layer.weight.grad, layer.bias.grad))
+    for got, want in zip(*results, strict=True):
+        torch.testing.assert_close(got, want, rtol=1e-12, atol=1e-12)
+
+
 def test_batch_normalization_is_per_member():
     bn = MemberBatchNorm(3, ensemble_size=2)
-    h = torch.randn(8, 3)
+    h = torch.randn(8, 3, generator=torch.Generator().manual_seed(0))
     # Member 1's inputs are member 0's, shifted and scaled: normalized, they agree.
     out = bn(torch.stack([h, 10 * h + 5]))
     torch.testing.assert_close(out[0], out[1], atol=1e-4, rtol=1e-4)
@@ -96,6 +113,45 @@ def test_a_users_activation_sees_each_members_rows_as_in_a_single_network():
     ).fit(X, y)
     hidden = clf.module_.hidden[0](torch.as_tensor(X[:5]))  # (members, rows, units)
     torch.testing.assert_close(hidden.sum(dim=-1), torch.ones(3, 5, dtype=hidden.dtype))
+
+
+@pytest.mark.parametrize("activation", [nn.RReLU, nn.RReLU(0.1, 0.4)])
+def test_a_random_activation_follows_the_networks_mode(activation):
+    # RReLU draws its slopes while training and is deterministic in evaluation mode.
+    X, y = classification(n_samples=60)
+    clf = DeepClassifier(
+        hidden_layer_sizes=(6,), activation=activation, ensemble_size=3, **QUICK
+    ).fit(X, y)
+    before = torch.random.get_rng_state()
+    first = clf.predict_proba(X)
+    np.testing.assert_array_equal(clf.predict_proba(X), first)
+    assert torch.equal(torch.random.get_rng_state(), before)
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(clf)).predict_proba(X), first)
+    wrapper = clf.module_.hidden[0][-1]
+    assert dict(wrapper.named_children())["activation"] is wrapper.activation
+    assert not wrapper.activation.training
+
+
+def test_a_member_activation_holds_only_the_stacked_parameters():
+    wrapper = MemberActivation(nn.PReLU(init=0.1), ensemble_size=3)
+    assert list(wrapper.state_dict()) == ["stacked.0"]
+    assert [p.shape for p in wrapper.parameters()] == [(3, 1)]
+    assert wrapper.eval().activation.training is False
+    with torch.no_grad():
+        wrapper.stacked[0][1] = 0.5
+    torch.testing.assert_close(
+        wrapper(-torch.ones(3, 2, 4))[:, 0, 0], torch.tensor([-0.1, -0.5, -0.1])
+    )
+    member = wrapper.member(1)  # a module of its own, with that member's slope
+    assert member.weight.item() == 0.5 and wrapper.activation is not member
+    # An object pickled when the activation was not a child comes back as one.
+    old = MemberActivation(nn.PReLU(init=0.1), ensemble_size=2)
+    del old._modules["activation"]
+    object.__setattr__(old, "activation", nn.PReLU(init=0.1))
+    restored = pickle.loads(pickle.dumps(old))
+    assert "activation" in dict(restored.named_children())
+    assert list(restored.state_dict()) == ["stacked.0"]
+    assert restored.eval().activation.training is False
 
 
 # ----------------------------------------------------------------------
@@ -317,8 +373,10 @@ def test_uncertainty_methods_name_what_is_missing():
     with pytest.raises(ValueError, match="needs dropout"):
         single.predict_uncertainty(X)
     ensemble = DeepClassifier(ensemble_size=2, **QUICK).fit(X, y)
-    with pytest.raises(ValueError, match="needs dropout"):
+    with pytest.raises(ValueError, match="needs dropout") as error:
         ensemble.predict_uncertainty(X, method="dropout")
+    assert "ensemble of 2 members: use method='ensemble'" in str(error.value)
+    assert "single network" not in str(error.value)
     with pytest.raises(ValueError, match="method must be one of"):
         ensemble.predict_uncertainty(X, method="members")
 
@@ -378,6 +436,49 @@ def test_an_ensembles_layers_are_reused_member_by_member():
     torch.testing.assert_close(clf.module_.hidden[0][0].weight, source.module_.hidden[0][0].weight)
     with pytest.raises(ValueError, match="ensemble_size"):
         DeepClassifier.from_pretrained(source, ensemble_size=2)
+
+
+def test_one_networks_dropout_serves_every_member_and_is_sampled():
+    X, y = classification(n_samples=100)
+    source = DeepClassifier(hidden_layer_sizes=(8,), dropout=0.3, **QUICK).fit(X, y)
+    clf = DeepClassifier.from_pretrained(source, ensemble_size=3, **QUICK).fit(X, y)
+    assert type(clf.module_.hidden[0][-1]) is nn.Dropout
+    assert clf.module_.dropout_rates() == [0.3]
+    result = clf.predict_uncertainty(X, n_samples=5, random_state=0, method="dropout")
+    assert result.std.max() > 0.01
+
+
+@pytest.mark.parametrize("dropout", [nn.Dropout(0.5), nn.AlphaDropout(0.5)])
+def test_a_sequentials_dropout_is_off_when_an_ensemble_predicts(dropout):
+    X, y = classification(n_samples=100)
+    sequential = nn.Sequential(nn.Linear(10, 8), nn.SELU(), dropout, nn.Linear(8, 3))
+    clf = DeepClassifier.from_pretrained(sequential, ensemble_size=3, **QUICK).fit(X, y)
+    before = torch.random.get_rng_state()
+    np.testing.assert_array_equal(clf.predict_proba(X), clf.predict_proba(X))
+    assert torch.equal(torch.random.get_rng_state(), before)
+
+
+class Scaled(nn.Module):
+    """An activation of the user's, with a parameter."""
+
+    def __init__(self):
+        super().__init__()
+        self.scale = nn.Parameter(torch.tensor(0.5))
+
+    def forward(self, h):
+        return self.scale * torch.tanh(h)
+
+
+def test_an_ensembles_own_activation_is_reused_with_its_parameters():
+    X, y = classification(n_samples=100)
+    source = DeepClassifier(hidden_layer_sizes=(8,), activation=Scaled, ensemble_size=2, **QUICK)
+    source.fit(X, y)
+    clf = DeepClassifier.from_pretrained(source, **QUICK)
+    assert clf.activation.scale.item() == source.module_.hidden[0][-1].stacked[0][0].item()
+    clf.fit(X, y)
+    torch.testing.assert_close(
+        clf.module_.hidden[0][-1].stacked[0], source.module_.hidden[0][-1].stacked[0]
+    )
 
 
 def test_partial_fit_learning_rate_finder_and_search_take_ensembles():

@@ -5,6 +5,7 @@ import pytest
 import scipy.sparse as sp
 
 import sklearn_dnn._base
+import sklearn_dnn._layers
 import sklearn_dnn._net
 import sklearn_dnn._uncertainty
 from sklearn_dnn import DeepClassifier, DeepRegressor
@@ -116,7 +117,54 @@ def test_prediction_chunks_of_a_wide_sparse_x_stay_small(monkeypatch):
     assert [len(chunk) for chunk in densified] == [50, 50, 50, 50]
     densified.clear()
     clf.predict_uncertainty(Xs, n_samples=5, random_state=0)
-    assert max(len(chunk) for chunk in densified) == 10  # 50 rows' worth of copies / 5
+    # The copies are made after the first layer: a pass densifies 50 rows, not 50 / 5.
+    assert [len(chunk) for chunk in densified] == [50, 50, 50, 50]
+
+
+def test_an_ensembles_sparse_batches_are_densified_one_member_at_a_time(monkeypatch):
+    X, y = classification(n_samples=200)
+    Xs = sparse_version(X)
+    blocks, densified = [], []
+    dense_rows = sklearn_dnn._layers._dense_rows
+    original = SparseRows.__getitem__
+
+    def spy_rows(h, e):
+        blocks.append(dense_rows(h, e).shape)
+        return dense_rows(h, e)
+
+    def spy_getitem(self, index):
+        densified.append(len(index))
+        return original(self, index)
+
+    monkeypatch.setattr(sklearn_dnn._layers, "_dense_rows", spy_rows)
+    monkeypatch.setattr(SparseRows, "__getitem__", spy_getitem)
+    # A batch of 4 members' 20 rows of 10 float64 features takes 6,400 bytes dense.
+    monkeypatch.setattr(sklearn_dnn._net, "DENSE_CHUNK_BYTES", 6400)
+    DeepClassifier(ensemble_size=4, early_stopping=False, **FAST).fit(Xs, y)
+    assert densified == [80] * 30 and not blocks  # up to the budget, dense: the fastest
+    densified.clear()
+    monkeypatch.setattr(sklearn_dnn._net, "DENSE_CHUNK_BYTES", 6399)
+    DeepClassifier(ensemble_size=4, early_stopping=False, **FAST).fit(Xs, y)
+    assert not densified  # beyond, no batch of every member's rows is made dense
+    # One member's 20 rows at a time: forward and backward, 4 members, 10 batches, 3 epochs.
+    assert blocks == [(20, 10)] * (2 * 4 * 10 * 3)
+
+
+def test_a_sparse_ensemble_trains_as_the_dense_one(monkeypatch):
+    X, y = regression(n_samples=120)
+    Xs = sparse_version(X)
+    weight = np.r_[np.zeros(10), np.linspace(0.5, 2, 110)]
+    params = dict(ensemble_size=3, bootstrap=True, early_stopping=True, **FAST)
+    monkeypatch.setattr(sklearn_dnn._net, "DENSE_CHUNK_BYTES", 1000)  # sparse batches
+    reg = DeepRegressor(**params).fit(Xs, y, sample_weight=weight)
+    dense = DeepRegressor(**params).fit(Xs.toarray(), y, sample_weight=weight)
+    # The same products, one member at a time instead of a batched one.
+    np.testing.assert_allclose(reg.predict(Xs), dense.predict(Xs.toarray()), rtol=1e-9)
+    # Frozen reused layers take sparse batches too.
+    reuse = DeepRegressor.from_pretrained(reg, max_epochs=2, random_state=0).fit(Xs, y)
+    np.testing.assert_array_equal(
+        reuse.module_.hidden[0][0].weight.detach(), reg.module_.hidden[0][0].weight.detach()
+    )
 
 
 def test_sparse_tag_is_set():

@@ -163,18 +163,49 @@ def test_bad_n_samples_and_unfitted_model():
 def test_samples_are_drawn_in_vectorized_passes():
     X, y = regression(n_samples=300)
     reg = DeepRegressor(dropout=0.2, max_epochs=2, random_state=0).fit(X, y)
-    calls = []
-    first_layer = reg.module_.hidden[0][0]
-    hook = first_layer.register_forward_hook(lambda m, i, o: calls.append(len(i[0])))
+    first, output = [], []
+    hooks = [
+        layer.register_forward_hook(lambda m, i, o, calls=calls: calls.append(len(i[0])))
+        for layer, calls in ((reg.module_.hidden[0][0], first), (reg.module_.output, output))
+    ]
     try:
         reg.predict_uncertainty(X[:5], n_samples=100, random_state=0)
-        assert calls == [500]
-        calls.clear()
+        assert first == [5] and output == [500]  # the copies are made after the first layer
+        first.clear()
+        output.clear()
         reg.predict_uncertainty(X, n_samples=1000, random_state=0)
     finally:
-        hook.remove()
-    assert max(calls) <= SAMPLES_PER_PASS and sum(calls) == 300 * 1000
-    assert len(calls) == -(-300 // (SAMPLES_PER_PASS // 1000))
+        for hook in hooks:
+            hook.remove()
+    assert max(output) <= SAMPLES_PER_PASS and sum(output) == 300 * 1000
+    assert len(output) == -(-300 // (SAMPLES_PER_PASS // 1000))
+    assert sum(first) == 300  # every row once
+
+
+@pytest.mark.parametrize("ensemble_size", [1, 3])
+def test_the_layers_before_dropout_run_once_per_row_with_the_same_samples(ensemble_size):
+    from sklearn_dnn._module import forward_with_dropout
+
+    X, y = classification(n_samples=60)
+    clf = DeepClassifier(
+        hidden_layer_sizes=(8, 6),
+        batchnorm=True,
+        activation="prelu",
+        dropout=0.3,
+        ensemble_size=ensemble_size,
+        max_epochs=3,
+        early_stopping=False,
+        random_state=0,
+    ).fit(X, y)
+    rows = torch.as_tensor(X)
+    with torch.no_grad():
+        shared = forward_with_dropout(clf.module_, rows, torch.Generator().manual_seed(5), 7)
+        copied = forward_with_dropout(
+            clf.module_, rows.repeat(7, 1), torch.Generator().manual_seed(5)
+        )
+    assert shared.shape == (7 * 60, ensemble_size, 3)
+    torch.testing.assert_close(shared, copied, rtol=1e-10, atol=1e-12)
+    assert not torch.allclose(shared[:60], shared[60:120])  # each copy its own masks
 
 
 def test_works_from_grid_search_pipeline_and_pickle():
