@@ -207,6 +207,8 @@ class MemberActivation(nn.Module):
         if "activation" in vars(self):  # pickled when the activation was not a child module
             activation = vars(self).pop("activation")
             self.activation = _without_parameters(activation, self.names)
+            # It was never switched to evaluation mode: it takes the wrapper's.
+            self.activation.train(self.training)
 
     def member(self, e):
         """Member ``e``'s activation as a module of its own, holding that member's parameters."""

@@ -172,12 +172,12 @@ class TensorData(Dataset):
         (see :meth:`SparseRows.member_rows`).
         """
         members, flat = len(index), index.reshape(-1)
-        if isinstance(self.X, SparseRows):
+        if isinstance(self.all_X, SparseRows):
             rows = flat if self.rows is None else self.rows[flat]
-            X = self.X.member_rows(rows.view(index.shape))
+            X = self.all_X.member_rows(rows.view(index.shape))
         else:
-            X = _by_member(self._take(self.X, flat), members)
-        y = _by_member(self._take(self.y, flat), members)
+            X = _by_member(self._take(self.all_X, flat), members)
+        y = _by_member(self._take(self.all_y, flat), members)
         if self.sample_weight is None:
             return X, (y, None)
         return X, (y, _by_member(self._take(self.sample_weight, flat), members))

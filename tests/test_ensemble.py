@@ -152,6 +152,13 @@ def test_a_member_activation_holds_only_the_stacked_parameters():
     assert "activation" in dict(restored.named_children())
     assert list(restored.state_dict()) == ["stacked.0"]
     assert restored.eval().activation.training is False
+    # Saved from a fitted network (in evaluation mode, its activation never
+    # switched): the activation takes the wrapper's mode, without a call to eval()
+    # (a fitted MLP walks its layers only when its own mode changes).
+    old.eval()
+    object.__setattr__(old, "activation", nn.RReLU())  # in training mode, as it stayed
+    restored = pickle.loads(pickle.dumps(old))
+    assert restored.training is False and restored.activation.training is False
 
 
 # ----------------------------------------------------------------------
