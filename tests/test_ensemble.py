@@ -155,8 +155,10 @@ def test_a_member_activation_holds_only_the_stacked_parameters():
     # Saved from a fitted network (in evaluation mode, its activation never
     # switched): the activation takes the wrapper's mode, without a call to eval()
     # (a fitted MLP walks its layers only when its own mode changes).
+    old = MemberActivation(nn.PReLU(init=0.1), ensemble_size=2)
+    del old._modules["activation"]
     old.eval()
-    object.__setattr__(old, "activation", nn.RReLU())  # in training mode, as it stayed
+    object.__setattr__(old, "activation", nn.PReLU(init=0.1))  # in training mode, as it stayed
     restored = pickle.loads(pickle.dumps(old))
     assert restored.training is False and restored.activation.training is False
 
