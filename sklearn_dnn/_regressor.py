@@ -160,10 +160,10 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         ``history_`` gets one entry per call. The target's standardization
         (mean and scale) is that of the first call's rows; a column without
         spread there (one row, or a constant) takes it from the first later
-        call whose rows have some: the output layer is then re-expressed in
-        the new units, so that the predictions do not change, and the
-        optimizer's state starts afresh. Like ``fit``, a call is
-        all-or-nothing.
+        call whose rows have some, as if that call were the first: the
+        network's output for that column is read in the new units (it then
+        predicts about the new mean), and the optimizer's state starts
+        afresh. Like ``fit``, a call is all-or-nothing.
 
         Parameters
         ----------

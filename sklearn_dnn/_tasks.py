@@ -21,9 +21,9 @@ The interface, implemented by :class:`ClassificationTask`,
                            ``partial_fit`` was given on its first call
 ``continued_with(y, w)``   the task for a warm start on new targets, or an
                            error that names what does not match
-``rescaling_from(task)``   None, or ``(factor, shift)`` per output that maps
-                           the raw outputs of the continued ``task`` to this
-                           one's (a regressor's scale set late)
+``units_changed_from(task)``  whether the targets are encoded in other
+                           units than the continued ``task``'s (a
+                           regressor's scale set late)
 ``encode(y, dtype)``       targets as the network trains on them
 ``weigh(y, w, class_weight)``  the rows' weights with the class weights
                            multiplied in (``class_weight`` is None for a
@@ -198,8 +198,8 @@ class ClassificationTask:
         return self
 
     @staticmethod
-    def rescaling_from(previous):
-        return None  # logits have no target scale
+    def units_changed_from(previous):
+        return False  # logits have no target scale
 
     def encode(self, y, dtype):
         return np.searchsorted(self.classes, y).astype(np.int64)
@@ -281,7 +281,7 @@ class MultilabelTask:
     target_validation = ClassificationTask.target_validation
     clean_targets = staticmethod(_label_targets)
     criterion = nn.BCEWithLogitsLoss
-    rescaling_from = staticmethod(ClassificationTask.rescaling_from)
+    units_changed_from = staticmethod(ClassificationTask.units_changed_from)
     uncertainty_result = ClassificationUncertainty
     min_validation_rows = 1
     combine_members = staticmethod(combine_label_logits)
@@ -422,11 +422,11 @@ class RegressionTask:
             spread = spread | now
         return type(self)(mean, scale, spread, np.ndim(y))
 
-    def rescaling_from(self, previous):
-        """``(factor, shift)`` taking ``previous``'s raw outputs to this task's, or None."""
-        if np.array_equal(self.mean, previous.mean) and np.array_equal(self.scale, previous.scale):
-            return None
-        return previous.scale / self.scale, (previous.mean - self.mean) / self.scale
+    def units_changed_from(self, previous):
+        """Whether ``previous`` encoded the targets with another mean or scale."""
+        return not (
+            np.array_equal(self.mean, previous.mean) and np.array_equal(self.scale, previous.scale)
+        )
 
     def encode(self, y, dtype):
         y2d = np.asarray(y, dtype=np.float64).reshape(len(y), -1)

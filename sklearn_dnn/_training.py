@@ -44,7 +44,6 @@ from ._module import MLP
 from ._net import SliceLoader, TrainingNet
 from ._optimizers import make_optimizer
 from ._schedules import make_schedule
-from ._target_scaling import rescale_outputs
 from ._threads import torch_threads
 
 # What each hyperparameter that a warm start honours rebuilds.
@@ -367,19 +366,18 @@ def _bootstrap(estimator, plan):
     return torch.randint(n, (plan.ensemble_size, n), generator=generator, device=generator.device)
 
 
-def _continue_from(net, previous, rescaling=None):
+def _continue_from(net, previous, units_changed=False):
     """Start ``net`` (initialized) from a copy of ``previous``'s weights and optimizer state.
 
     ``net`` was built from the current hyperparameters, so its dropout
     layers already have the current rate (dropout layers hold no state:
     adding or removing them leaves the weights' names unchanged).
-    ``rescaling`` (the task's ``rescaling_from``): the targets' units
-    changed, so the output layer is re-expressed in the new ones and the
-    optimizer, whose state measured the loss in the old ones, starts afresh.
+    ``units_changed`` (the task's ``units_changed_from``): the targets'
+    units changed (see ``_target_scaling.py``), so the optimizer, whose
+    state measured the loss in the old ones, starts afresh.
     """
     net.module_.load_state_dict(previous.module_.state_dict())
-    if rescaling is not None:
-        rescale_outputs(net.module_.output, *rescaling)
+    if units_changed:
         return
     fresh = [{k: v for k, v in g.items() if k != "params"} for g in net.optimizer_.param_groups]
     if type(previous.optimizer_) is type(net.optimizer_) and len(fresh) == len(
@@ -416,7 +414,7 @@ def train(estimator, plan, extra_callbacks=()):
     with torch_threads(estimator.n_threads):
         net.initialize()
         if plan.continuing:
-            _continue_from(net, estimator.net_, plan.task.rescaling_from(estimator._task))
+            _continue_from(net, estimator.net_, plan.task.units_changed_from(estimator._task))
         module = net.module_
         module.generator = plan.generator
         try:

@@ -152,17 +152,23 @@ def test_a_first_chunk_without_spread_leaves_the_target_scale_to_the_next(first)
     np.testing.assert_allclose(reg._task.scale, y[:50].std(), rtol=1e-10)  # the second chunk's
 
 
-def test_setting_the_scale_late_leaves_the_predictions_and_restarts_the_optimizer():
+def test_setting_the_scale_late_reads_the_output_in_the_new_units_and_restarts_the_optimizer():
     X, y = regression(n_samples=40, n_targets=2)
     y0 = y[:20].copy()
     y0[:, 1] = 5.0  # the second column's scale is left undetermined
     reg = DeepRegressor(**FAST).partial_fit(X[:20], y0)
     assert reg._task.spread.tolist() == [True, False]
-    before, scale = reg.predict(X), reg._task.scale.copy()
+    before, task = reg.predict(X), reg._task
     reg.set_params(learning_rate=1e-12).partial_fit(X[20:], y[20:])
     assert reg._task.spread.tolist() == [True, True]
-    assert reg._task.scale[0] == scale[0] and reg._task.scale[1] != scale[1]
-    np.testing.assert_allclose(reg.predict(X), before, rtol=1e-6)  # re-expressed, not rescaled
+    assert reg._task.scale[0] == task.scale[0] and reg._task.scale[1] != task.scale[1]
+    np.testing.assert_allclose(reg.predict(X)[:, 0], before[:, 0], rtol=1e-6)  # unchanged
+    # The second column's output, as it was, is read in the new units: what it
+    # learned from the constant rows (a level, 5.0) is not kept.
+    raw = (before[:, 1] - task.mean[1]) / task.scale[1]
+    np.testing.assert_allclose(
+        reg.predict(X)[:, 1], reg._task.mean[1] + raw * reg._task.scale[1], rtol=1e-6
+    )
     assert adam_steps(reg) == {1}  # the moments measured the loss in the old units
 
 
