@@ -11,6 +11,7 @@ work as they do on a skorch net.
 """
 
 import numpy as np
+import torch
 from skorch.callbacks import EarlyStopping
 from skorch.utils import to_numpy
 from torch import nn
@@ -22,8 +23,18 @@ def _member_major(tensor):
     """A training tensor of shape (rows, members, ...) as (members * rows, ...), member by member.
 
     The loaders gather a training batch member by member and view it as
-    (rows, members, ...), so this is a view of what they gathered.
+    (rows, members, ...), so this is a view of what they gathered. A wide
+    sparse X's batch stays a sparse COO tensor (see ``SparseRows.member_rows``),
+    which torch cannot reshape: its indices are renumbered instead.
     """
+    if tensor.is_sparse:
+        rows, members = tensor.shape[:2]
+        tensor = tensor.coalesce()
+        row, member, *rest = tensor.indices()
+        indices = torch.stack([member * rows + row, *rest])
+        return torch.sparse_coo_tensor(
+            indices, tensor.values(), (members * rows, *tensor.shape[2:]), check_invariants=False
+        )
     return tensor.transpose(0, 1).flatten(0, 1)
 
 

@@ -82,7 +82,11 @@ class SparseRows:
         member, row = np.divmod(coo.row.astype(np.int64), n)
         indices = np.stack([row, member, coo.col.astype(np.int64)])
         shape = (n, members, self.shape[1])
-        return torch.sparse_coo_tensor(indices, coo.data, shape, device=self.device)
+        # Built from a valid scipy matrix: torch's invariant checks (and the
+        # warning it gives when they are left implicit) are not needed.
+        return torch.sparse_coo_tensor(
+            indices, coo.data, shape, device=self.device, check_invariants=False
+        )
 
 
 # The most bytes of dense inputs made at once (a prediction chunk, the rows

@@ -280,3 +280,14 @@ def test_a_user_lr_scheduler_is_refused_with_a_schedule(item):
     np.testing.assert_allclose(
         [e["lr"] for e in clf.history_], 1e-2 * 0.1 ** np.arange(4), rtol=1e-6
     )
+
+
+def test_a_sparse_ensemble_batch_reaches_callbacks_member_after_member():
+    from sklearn_dnn._conventions import _member_major
+
+    dense = torch.arange(2 * 3 * 4, dtype=torch.float64).view(2, 3, 4)  # (rows, members, features)
+    dense[0, 1] = 0.0  # some zeros, as in a sparse batch
+    ours = _member_major(dense.to_sparse())
+    assert ours.is_sparse and ours.shape == (6, 4)
+    torch.testing.assert_close(ours.to_dense(), _member_major(dense), rtol=0, atol=0)
+    assert _member_major(dense)[2].tolist() == dense[0, 1].tolist()  # member 1's first row
