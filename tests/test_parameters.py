@@ -7,8 +7,8 @@ import pytest
 from sklearn.base import clone
 
 from sklearn_dnn import DeepClassifier, DeepRegressor
+from sklearn_dnn._hyperparameters import WARM_START_FIXED, WARM_START_HONOURED
 from sklearn_dnn._params import Interval
-from sklearn_dnn._training import WARM_START_FIXED, WARM_START_HONOURED
 
 from ._data import classification, regression
 
