@@ -237,11 +237,6 @@ def _blocks_of_sequential(sequential):
     return nn.Sequential(*blocks)
 
 
-# Hyperparameters that from_pretrained takes from the source (and
-# ensemble_size, from a source ensemble).
-ARCHITECTURE_PARAMS = ("hidden_layer_sizes", "activation", "batchnorm", "dropout")
-
-
 class TransferMixin:
     """``from_pretrained`` for the estimators."""
 
