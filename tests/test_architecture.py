@@ -233,3 +233,25 @@ def test_the_network_is_built_from_the_architecture():
     shapes = [tuple(layer.weight.shape) for layer in module.linear_layers()]
     assert shapes == [(2, 5, 3), (2, 4, 5), (2, 2, 4)]
     assert isinstance(module.hidden[0][1], MemberBatchNorm)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_a_model_pickled_by_0_1_continues_and_refuses_by_its_fitted_settings():
+    X, y = classification(n_samples=60)
+    clf = DeepClassifier(hidden_layer_sizes=(8,), max_epochs=1, warm_start=True, random_state=0)
+    clf.fit(X, y)
+    del clf._architecture_  # what 0.1 stored instead: the raw hyperparameters
+    clf._fitted_architecture = {
+        "hidden_layer_sizes": (8,),
+        "activation": "relu",
+        "initializer": "auto",
+        "batchnorm": False,
+        "ensemble_size": 1,
+        "pretrained": None,
+    }
+    with pytest.raises(ValueError, match=r"changed: hidden_layer_sizes \(fitted with \(8,\)"):
+        clf.set_params(hidden_layer_sizes=(4,)).fit(X, y)
+    clf.set_params(hidden_layer_sizes=[8], activation=nn.ReLU).fit(X, y)
+    assert clf.n_iter_ == 2
+    assert clf._architecture_.hidden_layer_sizes == (8,)
+    assert not hasattr(clf, "_fitted_architecture")  # replaced by the new form
