@@ -11,7 +11,7 @@ Nothing on the estimator changes here.
 """
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from numbers import Real
 
 import numpy as np
@@ -286,27 +286,13 @@ def prepare(estimator, X, y, sample_weight, incremental=False, classes=None, ext
 
 
 def _recipe(settings):
-    """The optimizer's :class:`Recipe` from the hyperparameters in ``settings``."""
+    """The optimizer's :class:`Recipe`: its fields are hyperparameters of the same names."""
     n_frozen = 0
     if settings.pretrained is not None:
         n_frozen = settings.pretrained.n_layers if settings.n_frozen is None else settings.n_frozen
-    return Recipe(
-        optimizer=settings.optimizer,
-        learning_rate=settings.learning_rate,
-        momentum=settings.momentum,
-        nesterov=settings.nesterov,
-        schedule=settings.schedule,
-        decay_rate=settings.decay_rate,
-        decay_steps=settings.decay_steps,
-        power_t=settings.power_t,
-        l1=settings.l1,
-        l2=settings.l2,
-        max_norm=settings.max_norm,
-        clip_grad_norm=settings.clip_grad_norm,
-        dropout=settings.dropout,
-        groups=ParameterGroups(n_frozen, settings.learning_rate, settings.unfrozen_lr_factor),
-        unfreeze_after=settings.unfreeze_after,
-    )
+    groups = ParameterGroups(n_frozen, settings.learning_rate, settings.unfrozen_lr_factor)
+    named = {f.name: getattr(settings, f.name) for f in fields(Recipe) if f.name != "groups"}
+    return Recipe(**named, groups=groups)
 
 
 def _subset(tensors, sample_weight, rows, device):
