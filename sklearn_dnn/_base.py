@@ -1,7 +1,8 @@
 """BaseDeepEstimator: hyperparameters, and ``fit`` in three phases.
 
-``fit`` = *prepare* (:meth:`BaseDeepEstimator._prepare`: validate, encode,
-split, every check; nothing on the estimator changes), *train*
+``fit`` = *prepare* (:func:`sklearn_dnn._plan.prepare`: validate, encode,
+split, every check; nothing on the estimator changes; the plan it returns
+holds every setting training reads), *train*
 (:func:`sklearn_dnn._training.train`, on a net nobody else sees) and
 *commit* (:meth:`BaseDeepEstimator._commit`, the only place fitted
 attributes are assigned). An exception in the first two phases, a
@@ -10,33 +11,24 @@ and propagates.
 """
 
 import copy
-from numbers import Integral, Real
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
-from torch import nn
 
-from ._activations import ACTIVATIONS
+from ._architecture import Architecture
 from ._checks import check_param_details, did_you_mean, warn, warn_if_unstable
 from ._diagnostics import check_gradient_health, dead_unit_fractions, gradient_norm_table
-from ._groups import ParameterGroups
-from ._initializers import INITIALIZERS
+from ._hyperparameters import declared
 from ._inspection import InspectionMixin
-from ._module import parameter_count
-from ._net import TensorData, as_tensor, input_rows, rows_at_once
-from ._optimizers import OPTIMIZERS
-from ._params import Interval, Options, validate_params, with_python_values
-from ._plan import FitPlan, check_network_memory, check_sample_weight, resolve_device, split_rows
-from ._pretrained import PretrainedLayers, TransferMixin
-from ._schedules import SCHEDULES
-from ._seeding import draw_seed, make_generator
-from ._tasks import CLASSIFIER_SCORINGS, REGRESSOR_SCORINGS
+from ._net import input_rows, rows_at_once
+from ._params import validate_params
+from ._plan import prepare
+from ._pretrained import TransferMixin
 from ._threads import torch_threads
-from ._training import check_warm_start, copy_user_callbacks, fitted_architecture, train
+from ._training import train
 from ._uncertainty import UncertaintyMixin, check_finite_outputs
 from .exceptions import InvalidParameterError
 
@@ -55,6 +47,7 @@ FLOAT_DTYPES = (np.float64, np.float32)
 SPARSE_FORMATS = ("csr", "csc")
 
 
+@declared()
 class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEstimator):
     """Base class of :class:`DeepClassifier` and :class:`DeepRegressor`.
 
@@ -62,46 +55,6 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
     targets are encoded, the loss, the validation score and how raw
     outputs become predictions.
     """
-
-    _parameter_constraints = {
-        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
-        "activation": [Options(set(ACTIVATIONS)), nn.Module, type],
-        "initializer": [Options({"auto", *INITIALIZERS}), callable],
-        "batchnorm": ["boolean"],
-        "dropout": [Interval(Real, 0, 1, closed="left")],
-        "ensemble_size": [Interval(Integral, 1, None, closed="left")],
-        "bootstrap": ["boolean"],
-        "optimizer": [Options(set(OPTIMIZERS)), type],
-        "learning_rate": [Interval(Real, 0, None, closed="neither")],
-        "momentum": [Interval(Real, 0, 1, closed="both")],
-        "nesterov": ["boolean"],
-        "schedule": [Options(set(SCHEDULES)), None],
-        "decay_rate": [Interval(Real, 0, None, closed="neither")],
-        "decay_steps": [Interval(Integral, 1, None, closed="left"), tuple],
-        "power_t": [Interval(Real, 0, None, closed="left")],
-        "l1": [Interval(Real, 0, None, closed="left")],
-        "l2": [Interval(Real, 0, None, closed="left")],
-        "max_norm": [Interval(Real, 0, None, closed="neither"), None],
-        "clip_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
-        "batch_size": [Options({"auto"}), Interval(Integral, 1, None, closed="left")],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "early_stopping": ["boolean", Options({"auto"})],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "patience": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "scoring": [Options(CLASSIFIER_SCORINGS | REGRESSOR_SCORINGS), None],
-        "random_state": ["random_state"],
-        "device": [Options({"cpu", "cuda", "auto"})],
-        "n_threads": [Interval(Integral, 1, None, closed="left"), None],
-        "verbose": ["verbose"],
-        "warm_start": ["boolean"],
-        "diagnostics": ["boolean"],
-        "pretrained": [PretrainedLayers, None],
-        "n_frozen": [Interval(Integral, 0, None, closed="left"), None],
-        "unfreeze_after": [Interval(Integral, 1, None, closed="left"), None],
-        "unfrozen_lr_factor": [Interval(Real, 0, None, closed="neither")],
-        "callbacks": [list, tuple, None],
-    }
 
     # The task class (see ``_tasks.py``): set by each estimator; its
     # ``target_validation`` and ``clean_targets`` read y before the task
@@ -208,17 +161,19 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
         """The trained torch module: the skorch net's, one object, pickled once."""
         return self.net_.module_
 
-    def _hidden_layer_sizes(self):
-        return tuple(int(s) for s in np.atleast_1d(self.hidden_layer_sizes))
-
     def _class_weight(self):
         """The class weights the task multiplies into the rows' weights (a classifier's)."""
         return None
 
-    def _n_frozen(self):
-        if self.pretrained is None:
-            return 0
-        return self.pretrained.n_layers if self.n_frozen is None else self.n_frozen
+    def _trained_architecture(self):
+        """The fitted network's :class:`~sklearn_dnn._architecture.Architecture`.
+
+        A model pickled by 0.1 has the raw hyperparameters instead
+        (``_fitted_architecture``), from which it is derived.
+        """
+        if hasattr(self, "_architecture_"):
+            return self._architecture_
+        return Architecture.from_fitted_settings(self._fitted_architecture, self.n_features_in_)
 
     # ------------------------------------------------------------------
     # fit
@@ -249,10 +204,10 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
         return self._fit(X, y, sample_weight)
 
     def _fit(self, X, y, sample_weight, extra_callbacks=(), incremental=False, classes=None):
-        settings = with_python_values(self)  # np.True_ from a search: torch wants True
-        plan = settings._prepare(X, y, sample_weight, incremental, classes)
-        net, still_improving = train(settings, plan, extra_callbacks)
-        n_before = len(self.net_.history) if plan.continuing else 0
+        plan = prepare(self, X, y, sample_weight, incremental, classes, extra_callbacks)
+        previous = self.net_ if plan.continuing else None
+        net, still_improving = train(plan, previous)
+        n_before = len(previous.history) if plan.continuing else 0
         self._commit(plan, net)
         self._warn_after_fit(plan, still_improving, n_before)
         return self
@@ -275,118 +230,6 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
         """One pass over the rows of ``X``, continuing the fitted network if there is one."""
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
-    def _prepare(self, X, y, sample_weight, incremental=False, classes=None):
-        """Check and prepare everything a fit needs; change nothing on ``self``.
-
-        ``incremental`` (``partial_fit``): continue the fitted network, if
-        any, whatever ``warm_start`` says, for one pass over the rows,
-        without a validation split or a schedule; ``classes`` are the
-        classifier's labels on a first call.
-        """
-        self._check_params()
-        callbacks = copy_user_callbacks(self.callbacks, self.schedule)
-        continuing = (self.warm_start or incremental) and hasattr(self, "net_")
-        if continuing:
-            check_warm_start(self, self._fitted_architecture)
-        X, y, n_features_in, feature_names_in = self._validate_training_data(X, y, continuing)
-        sample_weight = check_sample_weight(sample_weight, X.shape[0])
-        if continuing:
-            X = X.astype(self._numpy_dtype(), copy=False)
-        if self.pretrained is not None:
-            self.pretrained.check_input(X.shape[1], feature_names_in)
-        if continuing:
-            task = self._task.continued_with(y, sample_weight)
-        else:
-            task = self._task_class_for(y).from_targets(
-                y, sample_weight, type(self).__name__, classes=classes
-            )
-        valid_score = task.scorer(self.scoring)
-        target = task.encode(y, X.dtype)
-        sample_weight = task.weigh(y, sample_weight, self._class_weight())
-        keep = sample_weight > 0
-        if not keep.all():  # rows of weight zero are left out, as if removed
-            X, target, sample_weight = X[keep], target[keep], sample_weight[keep]
-        # The loss is a weighted mean: scaling every weight changes nothing but
-        # float range, so weights are brought to mean 1 before any cast.
-        sample_weight = sample_weight / sample_weight.mean()
-
-        rng = check_random_state(self.random_state)
-        init_seed, train_seed = draw_seed(rng), draw_seed(rng)
-        device = resolve_device(self.device)
-        train_rows, valid_rows = self._split_rows(target, task, rng, incremental)
-        n_train = len(target) if train_rows is None else len(train_rows)
-        batch_size = self._batch_size(n_train)
-        batchnorm = self.pretrained.has_batchnorm if self.pretrained else self.batchnorm
-        if batchnorm and min(batch_size, n_train) < 2:
-            raise ValueError(
-                "batchnorm=True needs at least 2 rows per mini-batch (batch statistics "
-                f"of one row are undefined); got batch_size={self.batch_size!r} with "
-                f"{n_train} training rows. Use a larger batch_size or "
-                "batchnorm=False."
-            )
-        sizes = self._hidden_layer_sizes()
-        n_parameters = parameter_count(
-            X.shape[1],
-            sizes,
-            task.n_outputs,
-            self.activation,
-            batchnorm,
-            self.pretrained,
-            self.ensemble_size,
-        )
-        check_network_memory(n_parameters, X.dtype.itemsize, device, self.ensemble_size, sizes)
-        tensors = (
-            input_rows(X, device),
-            as_tensor(target, device),
-            as_tensor(sample_weight.astype(X.dtype), device),
-        )
-        n_frozen = self._n_frozen()
-        return FitPlan(
-            X=X,
-            task=task,
-            continuing=continuing,
-            n_features_in=n_features_in,
-            feature_names_in=feature_names_in,
-            train=self._subset(tensors, sample_weight, train_rows, device),
-            valid=None
-            if valid_rows is None
-            else self._subset(tensors, sample_weight, valid_rows, device),
-            callbacks=callbacks,
-            valid_score=valid_score,
-            batch_size=batch_size,
-            batchnorm=batchnorm,
-            hidden_layer_sizes=sizes,
-            ensemble_size=self.ensemble_size,
-            n_frozen=n_frozen,
-            groups=ParameterGroups(n_frozen, self.learning_rate, self.unfrozen_lr_factor),
-            init_seed=init_seed,
-            generator=make_generator(train_seed, device),
-            device=device,
-            torch_dtype=torch.float32 if X.dtype == np.float32 else torch.float64,
-            max_epochs=1 if incremental else self.max_epochs,
-            incremental=incremental,
-        )
-
-    @staticmethod
-    def _subset(tensors, sample_weight, rows, device):
-        """The rows ``rows`` of the data (all rows when ``rows`` is None), without a copy."""
-        X, target, weight = tensors
-        own = sample_weight if rows is None else sample_weight[rows]
-        equal = np.all(own == own[0])
-        index = None if rows is None else as_tensor(rows, device)
-        return TensorData(X, target, None if equal else weight, index)
-
-    def _split_rows(self, target, task, rng, incremental=False):
-        """Training and validation row indices: see :func:`~sklearn_dnn._plan.split_rows`."""
-        if incremental:  # partial_fit holds nothing out
-            return None, None
-        return split_rows(target, task, self.early_stopping, self.validation_fraction, rng)
-
-    def _batch_size(self, n_train):
-        if self.batch_size == "auto":
-            return min(200, n_train)
-        return min(self.batch_size, n_train)
-
     def _commit(self, plan, net):
         """Assign every fitted attribute of a successful fit; the only place that does.
 
@@ -395,14 +238,14 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
         new = [{k: v for k, v in epoch.items() if k != "batches"} for epoch in net.history]
         history = self.history_ if plan.continuing else []
         diagnosed = {}
-        if self.diagnostics:
+        if plan.diagnostics:
             n_linear = len(net.module_.linear_layers())
             table = getattr(self, "gradient_norms_", None) if plan.continuing else None
             if table is None:  # a first fit, or diagnostics were off: from the history
                 table = gradient_norm_table(history, n_linear)
             table = np.concatenate([table, gradient_norm_table(new, n_linear)])
             diagnosed["gradient_norms_"] = table
-            with torch_threads(self.n_threads):
+            with torch_threads(plan.n_threads):
                 diagnosed["dead_units_"] = dead_unit_fractions(net.module_, plan.train.all_X)
         # A continued fit's epochs are appended to the histories, never copied:
         # a partial_fit call costs the same however many epochs came before.
@@ -416,7 +259,8 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
             "_task": plan.task,
             "n_features_in_": plan.n_features_in,
             "feature_names_in_": plan.feature_names_in,
-            "_fitted_architecture": fitted_architecture(self),
+            "_architecture_": plan.architecture,
+            "_fitted_architecture": None,  # 0.1's form of it, in a model it pickled
             "history_": history,
             "n_iter_": len(history),
             "gradient_norms_": None,
@@ -431,21 +275,14 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
 
     def _warn_after_fit(self, plan, still_improving, n_before):
         """The warnings about a fit that succeeded (after the commit)."""
-        warn_if_unstable(self.history_, n_before, self.learning_rate)
-        if self.diagnostics:
-            check_gradient_health(
-                self.gradient_norms_[n_before:], self.dead_units_, self.learning_rate
-            )
+        learning_rate = plan.recipe.learning_rate
+        warn_if_unstable(self.history_, n_before, learning_rate)
+        if plan.diagnostics:
+            check_gradient_health(self.gradient_norms_[n_before:], self.dead_units_, learning_rate)
         if still_improving:
-            if plan.valid is None:
-                monitored = "training loss was still falling"
-            elif self.scoring is None:
-                monitored = "validation loss was still falling"
-            else:
-                monitored = f"validation score ({self.scoring}) was still rising"
             warn(
-                f"{type(self).__name__} reached max_epochs={self.max_epochs} while the "
-                f"{monitored} by more than tol={self.tol} per "
+                f"{type(self).__name__} reached max_epochs={plan.max_epochs} while the "
+                f"{plan.stopping.monitored} by more than tol={plan.stopping.tol} per "
                 "epoch. Increase max_epochs, or learning_rate if the loss falls slowly.",
                 ConvergenceWarning,
             )

@@ -5,11 +5,13 @@ from sklearn.base import ClassifierMixin
 
 from ._base import BaseDeepEstimator
 from ._docs import fill_doc
+from ._hyperparameters import declared
 from ._params import Options
 from ._tasks import CLASSIFIER_SCORINGS, ClassificationTask, classification_task_class
 
 
 @fill_doc
+@declared(scoring=[Options(CLASSIFIER_SCORINGS), None])
 class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
     """A deep multi-layer perceptron classifier trained with PyTorch.
 
@@ -62,12 +64,6 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
     """
 
     _task_class = ClassificationTask
-
-    _parameter_constraints = {
-        **BaseDeepEstimator._parameter_constraints,
-        "class_weight": [Options({"balanced"}), dict, list, None],
-        "scoring": [Options(CLASSIFIER_SCORINGS), None],
-    }
 
     def __init__(
         self,

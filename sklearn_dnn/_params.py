@@ -19,6 +19,8 @@ A constraint is one of:
 """
 
 import copy
+import inspect
+from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
@@ -184,3 +186,40 @@ def with_python_values(estimator):
     for name, value in estimator.get_params(deep=False).items():
         setattr(plain, name, python_value(value))
     return plain
+
+
+# The warm-start effect of a hyperparameter that is part of the architecture:
+# a warm start refuses a change of it (see ``_architecture.py``).
+FIXED = "refused: part of the architecture"
+
+
+@dataclass(frozen=True)
+class Hyperparameter:
+    """The one declaration of a hyperparameter: what it accepts, does and rebuilds.
+
+    ``_parameter_constraints``, the warm-start tables, the docstrings and
+    "did you mean" all read it (see ``_hyperparameters.py``).
+
+    Parameters
+    ----------
+    name : str
+    kind : str
+        Its type as the docstring states it (``"float"``, ``"int or None"``).
+    constraints : list
+        What it accepts (see this module's docstring).
+    warm_start : str or None
+        What a warm start rebuilds when it changes, :data:`FIXED` for a
+        part of the architecture, or None for ``warm_start`` itself.
+    doc : str
+        Its docstring entry (indentation is removed); ``{architecture}``
+        is replaced by the list of the architecture's settings.
+    """
+
+    name: str
+    kind: str
+    constraints: list
+    warm_start: str | None
+    doc: str
+
+    def __post_init__(self):
+        object.__setattr__(self, "doc", inspect.cleandoc(self.doc))

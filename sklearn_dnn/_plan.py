@@ -1,21 +1,33 @@
-"""What the prepare phase of ``fit`` produces, and the checks it runs.
+"""The prepare phase of ``fit``: everything training needs, decided once.
 
-:class:`FitPlan` holds everything a fit needs, checked and prepared before
-anything on the estimator changes; the functions here build parts of it.
+:func:`prepare` checks the hyperparameters and the data of a fit and
+returns a :class:`FitPlan`: the data parts (tensors, the training and
+validation rows, the task), the :class:`~sklearn_dnn._architecture.Architecture`,
+the optimizer's :class:`Recipe`, the :class:`Stopping` rule and the run's
+settings, all as plain Python values. Training
+(:func:`sklearn_dnn._training.train`) reads the plan and nothing else:
+never the estimator, whose hyperparameters may change meanwhile.
+Nothing on the estimator changes here.
 """
 
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from numbers import Real
 
 import numpy as np
 import torch
 from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array
 
+from ._architecture import Architecture, check_warm_start
 from ._groups import ParameterGroups
-from ._net import TensorData
+from ._module import parameter_count
+from ._net import TensorData, as_tensor, input_rows
+from ._params import with_python_values
+from ._seeding import draw_seed, make_generator
+from ._user_callbacks import check_user_stoppers, copy_user_callbacks
 
 # The memory a fit assumes when neither psutil nor the operating system
 # tells how much there is (Windows without psutil, say).
@@ -109,7 +121,59 @@ def check_sample_weight(sample_weight, n_samples):
     return weight
 
 
-@dataclass
+@dataclass(frozen=True)
+class Recipe:
+    """How the network is optimized: the optimizer, its rates and schedule, the penalties."""
+
+    optimizer: object  # a name of OPTIMIZERS or an optimizer class
+    learning_rate: float
+    momentum: float
+    nesterov: bool
+    schedule: str | None
+    decay_rate: float
+    decay_steps: object  # int, or a tuple of epochs for "step"
+    power_t: float
+    l1: float
+    l2: float
+    max_norm: float | None
+    clip_grad_norm: float | None
+    dropout: float
+    groups: ParameterGroups  # which parameters train, at which rate
+    unfreeze_after: int | None
+
+
+@dataclass(frozen=True)
+class Stopping:
+    """When training stops, and what the ConvergenceWarning says it watched."""
+
+    monitor: str  # the loss: "valid_loss" with a validation set, else "train_loss"
+    stop_on: str  # what the stopper watches: the monitored loss, or "valid_score"
+    patience: int
+    tol: float
+    restore_best: bool  # restore the best epoch's weights (with a validation set)
+    monitored: str  # "validation loss was still falling", for the ConvergenceWarning
+
+    @classmethod
+    def for_fit(cls, has_validation, scoring, patience, tol):
+        """The rule of a fit with or without a validation set, and with ``scoring`` or None."""
+        monitor = "valid_loss" if has_validation else "train_loss"
+        if not has_validation:
+            monitored = "training loss was still falling"
+        elif scoring is None:
+            monitored = "validation loss was still falling"
+        else:
+            monitored = f"validation score ({scoring}) was still rising"
+        return cls(
+            monitor=monitor,
+            stop_on="valid_score" if has_validation and scoring is not None else monitor,
+            patience=patience,
+            tol=tol,
+            restore_best=has_validation,
+            monitored=monitored,
+        )
+
+
+@dataclass(frozen=True)
 class FitPlan:
     """Everything a fit needs, checked and prepared before anything changes."""
 
@@ -121,19 +185,24 @@ class FitPlan:
     train: TensorData
     valid: TensorData | None
     valid_score: object  # score(y_true, outputs, sample_weight), higher is better
-    callbacks: list  # fresh copies of the user's callbacks
+    architecture: Architecture
+    recipe: Recipe
+    stopping: Stopping
     batch_size: int
-    batchnorm: bool
-    hidden_layer_sizes: tuple
-    ensemble_size: int
-    n_frozen: int
-    groups: ParameterGroups
+    max_epochs: int
+    incremental: bool  # partial_fit: one pass, no schedule, no validation split
     init_seed: int
     generator: torch.Generator
     device: str
     torch_dtype: torch.dtype
-    max_epochs: int
-    incremental: bool  # partial_fit: one pass, no schedule, no validation split
+    bootstrap: bool
+    verbose: int
+    diagnostics: bool
+    n_threads: int | None
+    callbacks: list  # fresh copies of the user's callbacks
+    extra_callbacks: tuple = ()  # a caller's own (the learning-rate range test's)
+    first_loss: float | None = None  # a continued network's first training loss
+    units_changed: bool = False  # the continued task encoded the targets in other units
 
 
 def split_rows(target, task, early_stopping, validation_fraction, rng):
@@ -169,3 +238,135 @@ def split_rows(target, task, early_stopping, validation_fraction, rng):
         np.arange(n), test_size=n_valid, random_state=rng, stratify=stratify
     )
     return np.sort(train_rows), np.sort(valid_rows)
+
+
+def prepare(estimator, X, y, sample_weight, incremental=False, classes=None, extra_callbacks=()):
+    """Check and prepare everything a fit of ``estimator`` needs; change nothing on it.
+
+    ``incremental`` (``partial_fit``): continue the fitted network, if
+    any, whatever ``warm_start`` says, for one pass over the rows,
+    without a validation split or a schedule; ``classes`` are the
+    classifier's labels on a first call; ``extra_callbacks`` are added
+    to the training net after sklearn-dnn's own (the range test's).
+    """
+    # The settings hold Python values (np.True_ from a search: torch wants True).
+    settings = with_python_values(estimator)
+    settings._check_params()
+    callbacks = copy_user_callbacks(settings.callbacks, settings.schedule)
+    continuing = (settings.warm_start or incremental) and hasattr(estimator, "net_")
+    architecture = Architecture.from_settings(settings)
+    if continuing:
+        given = settings.get_params(deep=False)
+        check_warm_start(estimator._trained_architecture(), architecture, given)
+    X, y, n_features_in, feature_names_in = settings._validate_training_data(X, y, continuing)
+    sample_weight = check_sample_weight(sample_weight, X.shape[0])
+    if continuing:
+        X = X.astype(estimator._numpy_dtype(), copy=False)
+    if settings.pretrained is not None:
+        settings.pretrained.check_input(X.shape[1], feature_names_in)
+    if continuing:
+        task = estimator._task.continued_with(y, sample_weight)
+    else:
+        task = settings._task_class_for(y).from_targets(
+            y, sample_weight, type(estimator).__name__, classes=classes
+        )
+    valid_score = task.scorer(settings.scoring)
+    target = task.encode(y, X.dtype)
+    sample_weight = task.weigh(y, sample_weight, settings._class_weight())
+    keep = sample_weight > 0
+    if not keep.all():  # rows of weight zero are left out, as if removed
+        X, target, sample_weight = X[keep], target[keep], sample_weight[keep]
+    # The loss is a weighted mean: scaling every weight changes nothing but
+    # float range, so weights are brought to mean 1 before any cast.
+    sample_weight = sample_weight / sample_weight.mean()
+
+    rng = check_random_state(settings.random_state)
+    init_seed, train_seed = draw_seed(rng), draw_seed(rng)
+    device = resolve_device(settings.device)
+    if incremental:  # partial_fit holds nothing out
+        train_rows, valid_rows = None, None
+    else:
+        train_rows, valid_rows = split_rows(
+            target, task, settings.early_stopping, settings.validation_fraction, rng
+        )
+    n_train = len(target) if train_rows is None else len(train_rows)
+    batch_size = min(200 if settings.batch_size == "auto" else settings.batch_size, n_train)
+    if architecture.batchnorm and min(batch_size, n_train) < 2:
+        raise ValueError(
+            "batchnorm=True needs at least 2 rows per mini-batch (batch statistics "
+            f"of one row are undefined); got batch_size={settings.batch_size!r} with "
+            f"{n_train} training rows. Use a larger batch_size or "
+            "batchnorm=False."
+        )
+    architecture = architecture.sized(X.shape[1], task.n_outputs)
+    n_parameters = parameter_count(
+        architecture.n_features,
+        architecture.hidden_layer_sizes,
+        architecture.n_outputs,
+        architecture.activation.value,
+        architecture.batchnorm,
+        architecture.pretrained,
+        architecture.ensemble_size,
+    )
+    check_network_memory(
+        n_parameters,
+        X.dtype.itemsize,
+        device,
+        architecture.ensemble_size,
+        architecture.hidden_layer_sizes,
+    )
+    check_user_stoppers(callbacks, valid_rows is not None)
+    tensors = (
+        input_rows(X, device),
+        as_tensor(target, device),
+        as_tensor(sample_weight.astype(X.dtype), device),
+    )
+    return FitPlan(
+        X=X,
+        task=task,
+        continuing=continuing,
+        n_features_in=n_features_in,
+        feature_names_in=feature_names_in,
+        train=_subset(tensors, sample_weight, train_rows, device),
+        valid=None if valid_rows is None else _subset(tensors, sample_weight, valid_rows, device),
+        valid_score=valid_score,
+        architecture=architecture,
+        recipe=_recipe(settings),
+        stopping=Stopping.for_fit(
+            valid_rows is not None, settings.scoring, settings.patience, settings.tol
+        ),
+        batch_size=batch_size,
+        max_epochs=1 if incremental else settings.max_epochs,
+        incremental=incremental,
+        init_seed=init_seed,
+        generator=make_generator(train_seed, device),
+        device=device,
+        torch_dtype=torch.float32 if X.dtype == np.float32 else torch.float64,
+        bootstrap=settings.bootstrap,
+        verbose=settings.verbose,
+        diagnostics=settings.diagnostics,
+        n_threads=settings.n_threads,
+        callbacks=callbacks,
+        extra_callbacks=tuple(extra_callbacks),
+        first_loss=estimator.history_[0]["train_loss"] if continuing else None,
+        units_changed=continuing and task.units_changed_from(estimator._task),
+    )
+
+
+def _recipe(settings):
+    """The optimizer's :class:`Recipe`: its fields are hyperparameters of the same names."""
+    n_frozen = 0
+    if settings.pretrained is not None:
+        n_frozen = settings.pretrained.n_layers if settings.n_frozen is None else settings.n_frozen
+    groups = ParameterGroups(n_frozen, settings.learning_rate, settings.unfrozen_lr_factor)
+    named = {f.name: getattr(settings, f.name) for f in fields(Recipe) if f.name != "groups"}
+    return Recipe(**named, groups=groups)
+
+
+def _subset(tensors, sample_weight, rows, device):
+    """The rows ``rows`` of the data (all rows when ``rows`` is None), without a copy."""
+    X, target, weight = tensors
+    own = sample_weight if rows is None else sample_weight[rows]
+    equal = np.all(own == own[0])
+    index = None if rows is None else as_tensor(rows, device)
+    return TensorData(X, target, None if equal else weight, index)

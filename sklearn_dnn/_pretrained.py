@@ -14,7 +14,7 @@ import joblib
 import numpy as np
 from torch import nn
 
-from ._activations import ACTIVATIONS
+from ._architecture import Activation, activation_name
 from ._layers import EnsembleLinear, MemberActivation, MemberBatchNorm
 from ._pipeline import split_pipeline
 
@@ -65,31 +65,23 @@ class PretrainedLayers:
     def has_batchnorm(self):
         return any(isinstance(m, nn.BatchNorm1d) for m in self.blocks.modules())
 
+    def activation(self):
+        """The activation module of the first reused block (asked by type), or None."""
+        for layer in self.blocks[0][1:]:
+            if isinstance(layer, MemberActivation):
+                return layer.member(0)  # with member 0's parameters
+            if not isinstance(layer, (nn.BatchNorm1d, nn.Dropout, nn.AlphaDropout)):
+                return layer
+        return None
+
     def architecture(self):
         """The estimator hyperparameters that describe the reused layers.
 
         ``ensemble_size`` is among them for a source ensemble only: one
         network's layers can start every member of any ensemble.
         """
-        first = list(self.blocks[0])
-        activation = next(
-            (
-                layer
-                for layer in first[1:]
-                if not isinstance(layer, (nn.BatchNorm1d, nn.Dropout, nn.AlphaDropout))
-            ),
-            None,
-        )
-        if isinstance(activation, MemberActivation):
-            activation = activation.member(0)
-        name = next(
-            (
-                name
-                for name, factory in ACTIVATIONS.items()
-                if activation is not None and repr(factory()) == repr(activation)
-            ),
-            None,
-        )
+        activation = self.activation()
+        name = activation_name(activation) if activation is not None else None
         rates = [m.p for m in self.blocks.modules() if isinstance(m, (nn.Dropout, nn.AlphaDropout))]
         architecture = {
             "hidden_layer_sizes": tuple(block[0].out_features for block in self.blocks),
@@ -107,8 +99,7 @@ class PretrainedLayers:
         differ = [
             f"{name}={getattr(estimator, name)!r} (the layers': {value!r})"
             for name, value in expected.items()
-            if name != "activation"
-            and not np.array_equal(np.atleast_1d(getattr(estimator, name)), np.atleast_1d(value))
+            if not _describes(name, getattr(estimator, name), value)
         ]
         if differ:
             raise ValueError(
@@ -196,6 +187,13 @@ class PretrainedLayers:
         return f"PretrainedLayers(n_features={self.n_features}, hidden_layer_sizes={widths})"
 
 
+def _describes(name, given, value):
+    """Whether the hyperparameter ``name``'s ``given`` value describes the layers' ``value``."""
+    if name == "activation":
+        return Activation(given) == Activation(value)
+    return np.array_equal(np.atleast_1d(given), np.atleast_1d(value))
+
+
 def _as_member_blocks(blocks):
     """``blocks`` with every ``nn.Linear`` and ``nn.BatchNorm1d`` as its one-member form."""
     for block in blocks:
@@ -237,11 +235,6 @@ def _blocks_of_sequential(sequential):
     if current:
         blocks.append(nn.Sequential(*current))
     return nn.Sequential(*blocks)
-
-
-# Hyperparameters that from_pretrained takes from the source (and
-# ensemble_size, from a source ensemble).
-ARCHITECTURE_PARAMS = ("hidden_layer_sizes", "activation", "batchnorm", "dropout")
 
 
 class TransferMixin:

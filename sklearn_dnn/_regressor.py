@@ -4,11 +4,13 @@ from sklearn.base import RegressorMixin
 
 from ._base import BaseDeepEstimator
 from ._docs import fill_doc
+from ._hyperparameters import declared
 from ._params import Options
 from ._tasks import REGRESSOR_SCORINGS, RegressionTask
 
 
 @fill_doc
+@declared(scoring=[Options(REGRESSOR_SCORINGS), None])
 class DeepRegressor(RegressorMixin, BaseDeepEstimator):
     """A deep multi-layer perceptron regressor trained with PyTorch.
 
@@ -55,11 +57,6 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
     """
 
     _task_class = RegressionTask
-
-    _parameter_constraints = {
-        **BaseDeepEstimator._parameter_constraints,
-        "scoring": [Options(REGRESSOR_SCORINGS), None],
-    }
 
     def __init__(
         self,

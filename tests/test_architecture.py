@@ -7,6 +7,7 @@ from torch import nn
 
 import sklearn_dnn._plan
 from sklearn_dnn import ACTIVATIONS, MLP, DeepClassifier, DeepRegressor
+from sklearn_dnn._architecture import Activation, Architecture, activation_name, check_warm_start
 from sklearn_dnn._layers import EnsembleLinear, MemberBatchNorm
 from sklearn_dnn._module import parameter_count
 
@@ -186,3 +187,148 @@ def test_the_memory_limit_falls_back_to_the_machines_then_to_a_fixed_cap(monkeyp
     assert memory_limit("cpu") == 1000 * 4096
     monkeypatch.delattr(os, "sysconf")  # Windows
     assert memory_limit("cpu") == FALLBACK_MEMORY_BYTES
+
+
+# ----------------------------------------------------------------------
+# the Architecture object: equality, normalization, warm-start refusal (no fit)
+
+
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        ("relu", nn.ReLU),
+        ("relu", nn.ReLU()),
+        (nn.ReLU, nn.ReLU()),
+        ("leaky_relu", nn.LeakyReLU(0.01)),
+        (nn.LeakyReLU(0.2), nn.LeakyReLU(0.2)),
+    ],
+)
+def test_an_activation_given_in_another_form_is_the_same_activation(a, b):
+    assert Activation(a) == Activation(b)
+    assert Activation(b) == Activation(a)
+
+
+def _prelu(weight):
+    prelu = nn.PReLU()
+    with torch.no_grad():
+        prelu.weight.fill_(weight)
+    return prelu
+
+
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        ("relu", "tanh"),
+        (nn.ReLU, nn.LeakyReLU),
+        (nn.LeakyReLU(0.2), nn.LeakyReLU(0.3)),
+        ("leaky_relu", nn.LeakyReLU(0.2)),
+        ("prelu", _prelu(0.5)),  # the same kind, other weights
+    ],
+)
+def test_different_activations_differ(a, b):
+    assert Activation(a) != Activation(b)
+
+
+def test_activations_of_one_kind_with_other_weights_are_the_same_kind():
+    assert Activation("prelu").same_kind(Activation(_prelu(0.5)))
+    assert not Activation("relu").same_kind(Activation("leaky_relu"))
+    assert activation_name(_prelu(0.5)) == "prelu"
+    assert activation_name(nn.LeakyReLU(0.2)) is None  # not the table's slope
+
+
+def test_architecture_from_hyperparameters_in_other_forms_is_the_same():
+    a = Architecture.from_settings(
+        DeepClassifier(hidden_layer_sizes=[8], activation=nn.ReLU, batchnorm=np.True_)
+    )
+    b = Architecture.from_settings(
+        DeepClassifier(hidden_layer_sizes=8, activation="relu", batchnorm=True, ensemble_size=1)
+    )
+    assert a == b and a.changed_settings(b) == []
+    assert a.hidden_layer_sizes == (8,) and type(a.batchnorm) is bool
+    other = Architecture.from_settings(
+        DeepClassifier(hidden_layer_sizes=(8, 4), batchnorm=True, ensemble_size=2)
+    )
+    assert a.changed_settings(other) == ["hidden_layer_sizes", "ensemble_size"]
+
+
+def test_architecture_keeps_its_own_copy_of_an_activation_module():
+    activation = nn.LeakyReLU(0.2)
+    fitted = Architecture.from_settings(DeepClassifier(activation=activation))
+    activation.negative_slope = 0.5  # the user's object, changed in place
+    assert fitted.changed_settings(
+        Architecture.from_settings(DeepClassifier(activation=activation))
+    )
+    assert fitted.activation.value.negative_slope == 0.2
+
+
+def test_warm_start_refusal_names_every_changed_setting_with_both_values():
+    fitted = Architecture.from_settings(DeepClassifier(hidden_layer_sizes=(8,)))
+    given = DeepClassifier(hidden_layer_sizes=[4], ensemble_size=3, initializer="orthogonal")
+    with pytest.raises(
+        ValueError,
+        match=r"changed: hidden_layer_sizes \(fitted with \(8,\), now \[4\]\), initializer "
+        r"\(fitted with 'auto', now 'orthogonal'\), ensemble_size \(fitted with 1, now 3\)\.",
+    ):
+        check_warm_start(fitted, Architecture.from_settings(given), given.get_params())
+    check_warm_start(fitted, fitted, {})  # the same architecture: nothing to refuse
+
+
+def test_architecture_of_reused_layers_is_read_from_the_layers():
+    source = nn.Sequential(
+        nn.Linear(3, 5), nn.BatchNorm1d(5), nn.Tanh(), nn.Linear(5, 4), nn.Tanh(), nn.Linear(4, 1)
+    )
+    model = DeepRegressor.from_pretrained(source)
+    assert model.get_params()["activation"] == "tanh"
+    architecture = Architecture.from_settings(model)
+    assert architecture.hidden_layer_sizes == (5, 4) and architecture.batchnorm
+    assert architecture.activation == Activation(nn.Tanh())
+    assert architecture.pretrained is model.pretrained
+    assert architecture == Architecture.from_settings(model)
+
+
+def test_a_0_1_fitted_architecture_dict_is_the_same_architecture():
+    raw = {
+        "hidden_layer_sizes": (8,),
+        "activation": nn.PReLU,
+        "initializer": "auto",
+        "batchnorm": False,
+        "ensemble_size": 3,
+        "pretrained": None,
+    }
+    old = Architecture.from_fitted_settings(raw)
+    assert old == Architecture.from_settings(DeepClassifier(**raw))
+    assert old.changed_settings(
+        Architecture.from_settings(DeepClassifier(**{**raw, "ensemble_size": 2}))
+    ) == ["ensemble_size"]
+
+
+def test_the_network_is_built_from_the_architecture():
+    architecture = Architecture.from_settings(
+        DeepClassifier(hidden_layer_sizes=(5, 4), batchnorm=True, ensemble_size=2)
+    ).sized(n_features=3, n_outputs=2)
+    module = MLP(**architecture.module_kwargs())
+    shapes = [tuple(layer.weight.shape) for layer in module.linear_layers()]
+    assert shapes == [(2, 5, 3), (2, 4, 5), (2, 2, 4)]
+    assert isinstance(module.hidden[0][1], MemberBatchNorm)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_a_model_pickled_by_0_1_continues_and_refuses_by_its_fitted_settings():
+    X, y = classification(n_samples=60)
+    clf = DeepClassifier(hidden_layer_sizes=(8,), max_epochs=1, warm_start=True, random_state=0)
+    clf.fit(X, y)
+    del clf._architecture_  # what 0.1 stored instead: the raw hyperparameters
+    clf._fitted_architecture = {
+        "hidden_layer_sizes": (8,),
+        "activation": "relu",
+        "initializer": "auto",
+        "batchnorm": False,
+        "ensemble_size": 1,
+        "pretrained": None,
+    }
+    with pytest.raises(ValueError, match=r"changed: hidden_layer_sizes \(fitted with \(8,\)"):
+        clf.set_params(hidden_layer_sizes=(4,)).fit(X, y)
+    clf.set_params(hidden_layer_sizes=[8], activation=nn.ReLU).fit(X, y)
+    assert clf.n_iter_ == 2
+    assert clf._architecture_.hidden_layer_sizes == (8,)
+    assert not hasattr(clf, "_fitted_architecture")  # replaced by the new form

@@ -7,8 +7,9 @@ import pytest
 from sklearn.base import clone
 
 from sklearn_dnn import DeepClassifier, DeepRegressor
-from sklearn_dnn._params import Interval
-from sklearn_dnn._training import WARM_START_FIXED, WARM_START_HONOURED
+from sklearn_dnn._architecture import ARCHITECTURE_SETTINGS
+from sklearn_dnn._hyperparameters import HYPERPARAMETERS, WARM_START_FIXED, WARM_START_HONOURED
+from sklearn_dnn._params import Interval, validate_params
 
 from ._data import classification, regression
 
@@ -32,6 +33,29 @@ def test_warm_start_policy_covers_every_hyperparameter(Estimator):
     names = {p.name for p in parameters(Estimator)} - {"warm_start"}
     assert names <= set(WARM_START_HONOURED) | set(WARM_START_FIXED)
     assert not set(WARM_START_HONOURED) & set(WARM_START_FIXED)
+
+
+def test_signatures_and_declarations_name_the_same_hyperparameters():
+    signatures = {p.name for Estimator in ESTIMATORS for p in parameters(Estimator)}
+    assert signatures == set(HYPERPARAMETERS)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_every_default_satisfies_its_declared_constraints(Estimator):
+    validate_params(Estimator())  # raises naming the first default its constraints refuse
+    for param in parameters(Estimator):
+        assert HYPERPARAMETERS[param.name].doc, param.name
+
+
+def test_the_fixed_hyperparameters_are_the_architectures_settings():
+    assert set(WARM_START_FIXED) == set(ARCHITECTURE_SETTINGS)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_the_docs_list_every_setting_a_warm_start_refuses(Estimator):
+    entry = " ".join(Estimator.__doc__.split("warm_start : ")[1].split("\n\n")[0].split())
+    listed = entry.split("A changed architecture (")[1].split(")")[0]
+    assert listed.split(", ") == [f"``{n}``" for n in ARCHITECTURE_SETTINGS]
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)

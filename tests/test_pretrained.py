@@ -182,3 +182,14 @@ def test_transfer_parameters_need_a_pretrained_source(source):
         DeepClassifier(n_frozen=1).fit(X, y)
     with pytest.raises(ValueError, match="n_frozen=3, but the source has only 2 hidden layers"):
         DeepClassifier.from_pretrained(source, n_frozen=3).fit(X, y)
+
+
+@pytest.mark.parametrize("activation", ["tanh", nn.LeakyReLU(0.2)])
+def test_an_activation_that_does_not_describe_the_reused_layers_is_refused(source, activation):
+    X, y = classification(n_samples=60, n_features=10, n_classes=3, random_state=1)
+    model = DeepClassifier.from_pretrained(source, **FIT)
+    model.set_params(activation=nn.ReLU()).fit(X, y)  # the layers' activation, in another form
+    with pytest.raises(ValueError, match=r"these differ: activation="):
+        model.set_params(activation=activation, warm_start=True).fit(X, y)
+    with pytest.raises(ValueError, match=r"these differ: activation="):
+        clone(model).fit(X, y)

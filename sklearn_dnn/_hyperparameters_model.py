@@ -1,0 +1,233 @@
+"""The hyperparameters of the network and of its optimization, each declared once.
+
+Each :class:`~sklearn_dnn._params.Hyperparameter` gives what the
+hyperparameter accepts, what a warm start does when it changes and its
+docstring entry; ``_hyperparameters.py`` derives the estimators'
+constraints, the warm-start tables and their docs from them. The
+``__init__`` signatures (``_base.py``, ``_classifier.py``,
+``_regressor.py``) give the defaults; a test checks that both agree.
+"""
+
+from numbers import Integral, Real
+
+from torch import nn
+
+from ._activations import ACTIVATIONS
+from ._initializers import INITIALIZERS
+from ._optimizers import OPTIMIZERS
+from ._params import FIXED, Hyperparameter, Interval, Options
+from ._schedules import SCHEDULES
+
+MODEL_HYPERPARAMETERS = (
+    Hyperparameter(
+        "hidden_layer_sizes",
+        "tuple of int",
+        ["array-like", Interval(Integral, 1, None, closed="left")],
+        warm_start=FIXED,
+        doc="""
+            Width of each hidden layer, input side first. ``()`` gives a network
+            with no hidden layer (a linear model).
+            """,
+    ),
+    Hyperparameter(
+        "activation",
+        "str, torch.nn.Module instance or subclass",
+        [Options(set(ACTIVATIONS)), nn.Module, type],
+        warm_start=FIXED,
+        doc="""
+            Activation after every hidden layer: one of ``"sigmoid"``,
+            ``"tanh"``, ``"relu"``, ``"leaky_relu"`` (slope 0.01), ``"prelu"``,
+            ``"elu"``, ``"selu"``, ``"gelu"``, ``"silu"``, ``"mish"``, or a module
+            such as ``torch.nn.LeakyReLU(0.2)`` (copied for every layer) or a
+            module class.
+            """,
+    ),
+    Hyperparameter(
+        "initializer",
+        "str or callable",
+        [Options({"auto", *INITIALIZERS}), callable],
+        warm_start=FIXED,
+        doc="""
+            How hidden weight matrices are initialized: ``"auto"`` (He for the
+            ReLU family, LeCun for SELU, Glorot otherwise), ``"glorot_uniform"``,
+            ``"glorot_normal"``, ``"he_uniform"``, ``"he_normal"``,
+            ``"lecun_uniform"``, ``"lecun_normal"``, ``"orthogonal"``, or a
+            callable that fills a weight tensor in place. Biases start at zero;
+            the output layer is Glorot uniform.
+            """,
+    ),
+    Hyperparameter(
+        "batchnorm",
+        "bool",
+        ["boolean"],
+        warm_start=FIXED,
+        doc="""
+            Insert batch normalization between each hidden Linear layer and its
+            activation.
+            """,
+    ),
+    Hyperparameter(
+        "dropout",
+        "float",
+        [Interval(Real, 0, 1, closed="left")],
+        warm_start="the dropout layers (they hold no weights)",
+        doc="""
+            Dropout rate in [0, 1) after each hidden activation. With
+            ``activation="selu"`` it is AlphaDropout, which keeps
+            self-normalization.
+            """,
+    ),
+    Hyperparameter(
+        "ensemble_size",
+        "int",
+        [Interval(Integral, 1, None, closed="left")],
+        warm_start=FIXED,
+        doc="""
+            Train this many networks at once, as a deep ensemble
+            (Lakshminarayanan et al., 2017): the members live in one module with
+            their weights stacked, and train together in batched operations (not
+            a loop over networks), each with its own initialization and its own
+            order of the rows. Everything else (penalties, max-norm, clipping,
+            batch normalization, dropout) applies to each member on its own.
+            ``predict`` and ``predict_proba`` average the members (probabilities
+            for a classifier, values for a regressor), the validation loss that
+            early stopping watches is the averaged prediction's, and
+            ``predict_uncertainty`` reads the members' disagreement. On one CPU
+            thread, 8 members cost about 2x to 4x one network's fit (see the
+            guide's "Ensembles and uncertainty").
+            """,
+    ),
+    Hyperparameter(
+        "bootstrap",
+        "bool",
+        ["boolean"],
+        warm_start="the members' samples of the rows, drawn anew for this fit",
+        doc="""
+            Train each member on its own bootstrap sample of the training rows
+            (as many rows, drawn with replacement, anew at every fit), as bagging
+            does, instead of on every row. Off by default: members that differ by
+            their initialization and data order alone are better ensembles of
+            neural networks (Lakshminarayanan et al., 2017).
+            """,
+    ),
+    Hyperparameter(
+        "optimizer",
+        "str or torch.optim.Optimizer subclass",
+        [Options(set(OPTIMIZERS)), type],
+        warm_start="the optimizer (its state is kept when the kind is the same)",
+        doc="""
+            One of ``"sgd"``, ``"adagrad"``, ``"rmsprop"``, ``"adam"``,
+            ``"adamax"``, ``"nadam"``, ``"adamw"``, or an optimizer class, which
+            receives ``lr`` (and ``momentum``, ``nesterov`` when it takes them).
+            """,
+    ),
+    Hyperparameter(
+        "learning_rate",
+        "float",
+        [Interval(Real, 0, None, closed="neither")],
+        warm_start="the optimizer's rates (and the schedule)",
+        doc="""
+            Initial learning rate (the peak rate for ``schedule="onecycle"``).
+            """,
+    ),
+    Hyperparameter(
+        "momentum",
+        "float",
+        [Interval(Real, 0, 1, closed="both")],
+        warm_start="the optimizer",
+        doc="""
+            Momentum of ``"sgd"`` and ``"rmsprop"``.
+            """,
+    ),
+    Hyperparameter(
+        "nesterov",
+        "bool",
+        ["boolean"],
+        warm_start="the optimizer",
+        doc="""
+            Use Nesterov momentum with ``"sgd"``.
+            """,
+    ),
+    Hyperparameter(
+        "schedule",
+        "str or None",
+        [Options(set(SCHEDULES)), None],
+        warm_start="the schedule, which restarts over this fit's max_epochs",
+        doc="""
+            Learning-rate schedule: ``"exponential"``, ``"step"`` (piecewise
+            constant), ``"power"``, ``"plateau"`` (performance scheduling on the
+            monitored loss), ``"onecycle"`` (stepped every batch) or ``"cosine"``.
+            None keeps the rate constant.
+            """,
+    ),
+    Hyperparameter(
+        "decay_rate",
+        "float",
+        [Interval(Real, 0, None, closed="neither")],
+        warm_start="the schedule",
+        doc="""
+            Factor the learning rate is multiplied by: every ``decay_steps``
+            epochs (``"exponential"``, smoothly; ``"step"``, at once) or after
+            ``decay_steps`` epochs without improvement (``"plateau"``).
+            """,
+    ),
+    Hyperparameter(
+        "decay_steps",
+        "int or tuple of int",
+        [Interval(Integral, 1, None, closed="left"), tuple],
+        warm_start="the schedule",
+        doc="""
+            Epochs per decay (see ``decay_rate``), the time scale ``s`` of
+            ``"power"`` (``lr / (1 + t / s) ** power_t``), or, for ``"step"``, a
+            tuple of the epochs at which the rate drops.
+            """,
+    ),
+    Hyperparameter(
+        "power_t",
+        "float",
+        [Interval(Real, 0, None, closed="left")],
+        warm_start="the schedule",
+        doc="""
+            Exponent of the ``"power"`` schedule.
+            """,
+    ),
+    Hyperparameter(
+        "l1",
+        "float",
+        [Interval(Real, 0, None, closed="left")],
+        warm_start="the penalty",
+        doc="""
+            Weight of the L1 penalty ``l1 * sum(|W|)`` over every weight matrix
+            (not biases, not batch normalization), added to the mean loss of each
+            batch as Keras' kernel regularizers do.
+            """,
+    ),
+    Hyperparameter(
+        "l2",
+        "float",
+        [Interval(Real, 0, None, closed="left")],
+        warm_start="the penalty",
+        doc="""
+            Weight of the L2 penalty ``l2 * sum(W ** 2)``, like ``l1``.
+            """,
+    ),
+    Hyperparameter(
+        "max_norm",
+        "float or None",
+        [Interval(Real, 0, None, closed="neither"), None],
+        warm_start="the max-norm constraint",
+        doc="""
+            After every optimizer step, rescale each hidden unit's incoming
+            weight vector to an L2 norm of at most ``max_norm``.
+            """,
+    ),
+    Hyperparameter(
+        "clip_grad_norm",
+        "float or None",
+        [Interval(Real, 0, None, closed="neither"), None],
+        warm_start="gradient clipping",
+        doc="""
+            Clip the norm of the whole gradient to this value at every step.
+            """,
+    ),
+)
