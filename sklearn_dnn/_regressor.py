@@ -5,7 +5,8 @@ from sklearn.base import RegressorMixin
 from ._base import BaseDeepEstimator
 from ._docs import fill_doc
 from ._params import Options
-from ._tasks import REGRESSOR_SCORINGS, RegressionTask
+from ._regression_task import RegressionTask
+from ._tasks import REGRESSOR_SCORINGS
 
 
 @fill_doc
