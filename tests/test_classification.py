@@ -111,15 +111,6 @@ def test_misspelt_class_weight_is_named():
         DeepClassifier(class_weight="balance").fit(X, y)
 
 
-@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-def test_warm_start_honours_a_new_class_weight():
-    X, y = classification(n_samples=200, n_classes=2)
-    clf = DeepClassifier(warm_start=True, **FAST).fit(X, y)
-    before = clf.predict_proba(X)[:, 1].mean()
-    clf.set_params(class_weight={0: 1.0, 1: 20.0}, batch_size=20).fit(X, y)
-    assert clf.predict_proba(X)[:, 1].mean() > before + 0.05
-
-
 # ----------------------------------------------------------------------
 # multilabel
 

@@ -1,10 +1,14 @@
-"""The mini-batches of ``SliceLoader`` (``_net.py``), without a fit."""
+"""Mini-batches: ``SliceLoader`` (``_net.py``) alone, then the batches a fit trains on."""
 
 import numpy as np
 import pytest
 import torch
+from torch import nn
 
+from sklearn_dnn import DeepClassifier
 from sklearn_dnn._net import SliceLoader, TensorData
+
+from ._data import FAST, classification
 
 
 def data(n=10, weights=True, rows=None):
@@ -108,3 +112,60 @@ def test_a_bootstrap_resample_is_what_each_member_trains_on():
         orders = member_orders(loader)
         for order, sample in zip(orders, resample.numpy(), strict=True):
             np.testing.assert_array_equal(np.sort(order), np.sort(sample))
+
+
+# Through a fit.
+
+
+def test_batches_come_in_a_new_order_every_epoch():
+    # A network that barely learns (rate 1e-12) gives every row the same
+    # hidden pre-activation in every epoch: the spy reads the batch order off it.
+    first_batches = []
+
+    class Spy(nn.Identity):
+        def forward(self, x):
+            if x.requires_grad:
+                first_batches.append(x.detach()[:, 0].clone())
+            return x
+
+    X, y = classification(n_samples=40)
+    DeepClassifier(
+        hidden_layer_sizes=(4,),
+        activation=Spy,
+        optimizer="sgd",
+        learning_rate=1e-12,
+        batch_size=40,
+        max_epochs=3,
+        patience=5,
+        random_state=0,
+    ).fit(X, y)
+    epochs = [batch.numpy().round(6) for batch in first_batches]
+    assert len(epochs) == 3
+    assert sorted(epochs[0]) == pytest.approx(sorted(epochs[1]))  # the same rows
+    assert not np.array_equal(epochs[0], epochs[1])  # in another order
+    assert not np.array_equal(epochs[1], epochs[2])
+
+
+def test_batchnorm_trains_on_batches_of_two_rows():
+    X, y = classification(n_samples=20)
+    clf = DeepClassifier(batchnorm=True, batch_size=2, **FAST).fit(X, y)
+    assert clf.history_[0]["train_batch_count"] == 10
+
+
+def test_batchnorm_folds_a_last_single_row_into_the_batch_before():
+    X, y = classification(n_samples=51)
+    clf = DeepClassifier(batchnorm=True, batch_size=50, **FAST).fit(X, y)
+    assert clf.history_[0]["train_batch_count"] == 1
+
+
+def test_dataset_rows_match_the_batches():
+    X, y = classification(n_samples=20)
+    data = TensorData(torch.as_tensor(X), torch.as_tensor(y), None, torch.tensor([3, 7]))
+    x_row, (y_row, weight) = data[1]
+    assert torch.equal(x_row, torch.as_tensor(X[7])) and int(y_row) == y[7] and weight is None
+
+
+def test_auto_batch_size_is_200_rows():
+    X, y = classification(n_samples=201)
+    clf = DeepClassifier(early_stopping=False, **FAST).fit(X, y)
+    assert clf.history_[0]["train_batch_count"] == 2

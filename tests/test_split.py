@@ -1,11 +1,16 @@
-"""The validation split of ``fit`` (``_plan.split_rows``), without a fit."""
+"""The validation split of ``fit``: ``_plan.split_rows`` alone, then through a fit."""
+
+import warnings
 
 import numpy as np
 import pytest
 
+from sklearn_dnn import DeepClassifier, DeepRegressor
 from sklearn_dnn._classification_tasks import ClassificationTask
 from sklearn_dnn._plan import AUTO_EARLY_STOPPING_ROWS, split_rows
 from sklearn_dnn._regression_task import RegressionTask
+
+from ._data import FAST, classification, regression
 
 
 def classes(counts):
@@ -81,3 +86,41 @@ def test_too_small_a_split_is_refused(n, fraction):
 def test_the_smallest_split_is_accepted():
     train, valid = split(*values(3), fraction=0.5)
     assert len(valid) == 2 and len(train) == 1
+
+
+# Through a fit.
+
+
+def test_early_stopping_on_twelve_rows_of_three_classes():
+    X, y = classification(n_samples=12, n_classes=3)
+    clf = DeepClassifier(early_stopping=True, **FAST).fit(X, y)
+    assert "valid_loss" in clf.history_[0]
+
+
+def test_regressor_refuses_a_one_row_validation_set():
+    X, y = regression(n_samples=10)
+    with pytest.raises(ValueError, match="The validation set is too small"):
+        DeepRegressor(early_stopping=True, validation_fraction=0.1).fit(X, y)
+
+
+def test_stratified_validation_split_keeps_the_class_ratio():
+    # With constant inputs the network predicts one class for every row, so
+    # the validation accuracy is that class's share of the validation set:
+    # exactly 0.8 when the split is stratified, whatever the seed.
+    y = np.array([0] * 80 + [1] * 20)
+    X = np.zeros((100, 2))
+    scores = set()
+    for seed in range(5):
+        clf = DeepClassifier(
+            hidden_layer_sizes=(),
+            early_stopping=True,
+            validation_fraction=0.2,
+            max_epochs=20,
+            learning_rate=0.1,
+            random_state=seed,
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            clf.fit(X, y)
+        scores.add(clf.history_[-1]["valid_score"])
+    assert scores == {0.8}

@@ -1,9 +1,15 @@
-"""The early-stopping rule (``_callbacks.Stopper``), driven by a fake net."""
+"""When training stops: the rule (``_callbacks.Stopper``) driven by a fake net, then a fit."""
+
+import warnings
 
 import pytest
 import torch
+from sklearn.exceptions import ConvergenceWarning
 
+from sklearn_dnn import DeepClassifier
 from sklearn_dnn._callbacks import Stopper, StopTraining
+
+from ._data import classification
 
 
 class FakeNet:
@@ -116,3 +122,31 @@ def test_not_still_improving_once_stopped():
     s = stopper(patience=2, tol=0.1)
     run(s, [1, 10, 1.5])  # falling at the end, but stopped: no better than the first
     assert s.stopped_ and not s.still_improving()
+
+
+# Through a fit.
+
+
+def test_training_stops_after_patience_epochs_without_improvement():
+    # A rate of 1e-12 changes nothing, and tol=1 makes no epoch an
+    # improvement: the first epoch sets the best loss, then `patience`
+    # epochs without improvement end the fit (scikit-learn's rule).
+    X, y = classification(n_samples=50)
+    for patience in (1, 3):
+        clf = DeepClassifier(
+            optimizer="sgd", learning_rate=1e-12, tol=1.0, patience=patience, max_epochs=50
+        ).fit(X, y)
+        assert clf.n_iter_ == patience + 1
+
+
+def test_convergence_warning_only_while_the_loss_still_falls():
+    X, y = classification(n_samples=50)
+    still_falling = DeepClassifier(early_stopping=False, max_epochs=3, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="still falling by more than tol"):
+        still_falling.fit(X, y)
+    flat = DeepClassifier(
+        early_stopping=False, optimizer="sgd", learning_rate=1e-12, max_epochs=3, random_state=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        flat.fit(X, y)  # max_epochs ended it, but more epochs would not help
