@@ -55,6 +55,13 @@ def test_a_task_missing_a_method_cannot_be_made():
         NoPredict(np.zeros(1), np.ones(1), np.ones(1, dtype=bool), 1)
 
 
+def test_the_module_docstring_table_lists_every_member_of_the_interface():
+    members = [name for name in dir(Task) if not name.startswith("_")]
+    assert len(members) == 19
+    missing = [name for name in members if f"``{name}" not in _tasks.__doc__]
+    assert missing == []
+
+
 def test_the_tasks_are_still_reachable_where_0_1_0_pickled_them():
     assert _tasks.ClassificationTask is ClassificationTask
     assert _tasks.MultilabelTask is MultilabelTask

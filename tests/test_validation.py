@@ -296,3 +296,10 @@ def test_sample_weight_of_the_wrong_length_is_named():
     X, y = classification(n_samples=50)
     with pytest.raises(ValueError, match=r"sample_weight.shape == \(49,\), expected \(50,\)"):
         DeepClassifier(**FAST).fit(X, y, sample_weight=np.ones(49))
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
+def test_cuda_without_a_gpu_is_a_clear_error():
+    X, y = classification(n_samples=20)
+    with pytest.raises(ValueError, match="torch finds no CUDA device"):
+        DeepClassifier(device="cuda", **FAST).fit(X, y)
