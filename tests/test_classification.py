@@ -6,10 +6,7 @@ from sklearn.metrics import recall_score
 
 from sklearn_dnn import DeepClassifier
 
-from ._data import classification
-
-FAST = dict(hidden_layer_sizes=(16,), max_epochs=5, random_state=0)
-
+from ._data import FAST, classification
 
 # ----------------------------------------------------------------------
 # class_weight
