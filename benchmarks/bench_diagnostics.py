@@ -14,14 +14,13 @@ Run: python benchmarks/bench_diagnostics.py [--rows 4000] [--repeats 5] [--threa
 """
 
 import argparse
-import json
 import statistics
-import time
 import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
+from _common import RESULTS, timed, write_report
 from sklearn.datasets import make_classification
 
 from sklearn_dnn import DeepClassifier
@@ -36,11 +35,9 @@ def fit_seconds(X, y, diagnostics, epochs, **params):
     model = DeepClassifier(
         max_epochs=epochs, tol=0, patience=epochs, diagnostics=diagnostics, random_state=0, **params
     )
-    start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model.fit(X, y)
-    return time.perf_counter() - start
+        return timed(model.fit, X, y)[1]
 
 
 def main():
@@ -49,7 +46,7 @@ def main():
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
+    parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -75,9 +72,7 @@ def main():
         "torch": torch.__version__,
         "cases": results,
     }
-    args.out.mkdir(exist_ok=True)
-    path = args.out / f"diagnostics_threads{args.threads}.json"
-    path.write_text(json.dumps(report, indent=2))
+    write_report(args.out / f"diagnostics_threads{args.threads}", report, indent=2)
     print(
         f"torch threads: {args.threads}, {args.rows} rows x 40 features, 5 classes, "
         f"{args.epochs} epochs, median of {args.repeats}"

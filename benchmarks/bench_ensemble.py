@@ -51,31 +51,30 @@ Run::
     python benchmarks/bench_ensemble.py --parts quality --datasets wine,OJ,Carseats
 """
 
-import os
+from _common import RESULTS, Stopwatch, environment, median_times, one_thread, timed, write_report
 
-for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-    os.environ[_var] = "1"  # before numpy loads
+one_thread()  # before numpy loads
 
 import argparse  # noqa: E402
 import json  # noqa: E402
-import platform  # noqa: E402
-import statistics  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
 import warnings  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from _datasets import (  # noqa: E402
+    DATASETS,
+    SEED,
+    cross_validation,
+    load_dataset,
+    make_preprocessor,
+)
 from sklearn.datasets import load_digits, make_classification  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.metrics import accuracy_score, log_loss, r2_score, roc_auc_score  # noqa: E402
-from sklearn.model_selection import KFold, StratifiedKFold, train_test_split  # noqa: E402
+from sklearn.model_selection import train_test_split  # noqa: E402
 from sklearn.pipeline import Pipeline  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_quality import DATASETS, SEED, load_dataset, make_preprocessor  # noqa: E402
 
 from sklearn_dnn import DeepClassifier, DeepRegressor, predict_uncertainty  # noqa: E402
 
@@ -105,19 +104,6 @@ CONTENDERS = {
 RESIDUAL = "single+residual std"
 SHIFT_CONTENDERS = ("single", "dropout", "ensemble", "ensemble+dropout")
 QUICK_DATASETS = ("wine", "Carseats")
-
-
-def median_times(contenders, repeats):
-    """Median seconds of each ``name: fn``, after a warm-up, the runs interleaved."""
-    for fn in contenders.values():
-        fn()
-    times = {name: [] for name in contenders}
-    for _ in range(repeats):
-        for name, fn in contenders.items():
-            start = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def entropy(proba):
@@ -323,9 +309,7 @@ def run_shift(args):
         for name in SHIFT_CONTENDERS:
             params, method, _ = CONTENDERS[name]
             model = DeepClassifier(**params, **extra, n_threads=1, random_state=seed)
-            start = time.perf_counter()
-            model.fit(X_train, y_train)
-            fit_time = time.perf_counter() - start
+            fit_time = timed(model.fit, X_train, y_train)[1]
             scores = shift_scores(model, method, X_seen, y_seen, X[~known], seed, n_samples)
             records.append({"seed": seed, "model": name, "fit_time": fit_time, **scores})
             print(
@@ -422,9 +406,7 @@ def quality_fold(name, model_name, params, method, fold, X, y, task, train, test
     pipe = Pipeline([("prep", make_preprocessor(X)), ("model", estimator)])
     with threadpool_limits(1), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        start = time.perf_counter()
-        pipe.fit(X.iloc[train], y[train])
-        fit_time = time.perf_counter() - start
+        fit_time = timed(pipe.fit, X.iloc[train], y[train])[1]
         X_test, y_test = X.iloc[test], y[test]
         result = None
         if method is not None:
@@ -456,14 +438,11 @@ def run_quality(args, names):
     n_samples = 20 if args.quick else N_SAMPLES
     extra = {"max_epochs": 30} if args.quick else {}
     records, rows, task_of = [], {}, {}
-    start = time.perf_counter()
+    watch = Stopwatch()
     for name in names:
         X, y, task = load_dataset(name)
         rows[name], task_of[name] = len(y), task
-        splitter = (StratifiedKFold if task == "clf" else KFold)(
-            folds, shuffle=True, random_state=SEED
-        )
-        for fold, (train, test) in enumerate(splitter.split(X, y)):
+        for fold, (train, test) in enumerate(cross_validation(task, folds).split(X, y)):
             for model_name, (params, method, tasks) in CONTENDERS.items():
                 if task not in tasks:
                     continue
@@ -483,7 +462,7 @@ def run_quality(args, names):
                 records.append(r)
                 score = r["log_loss"] if task == "clf" else r["r2"]
                 print(
-                    f"[{time.perf_counter() - start:7.1f}s] {name:<13} {model_name:<17} "
+                    f"[{watch():7.1f}s] {name:<13} {model_name:<17} "
                     f"fold {fold} {'log-loss' if task == 'clf' else 'R^2'} {score:.3f} "
                     f"fit {r['fit_time']:.2f}s",
                     flush=True,
@@ -712,7 +691,7 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=5, help="speed: timed runs of each")
     parser.add_argument("--rows", type=int, default=20_000, help="speed: rows for MC dropout")
     parser.add_argument("--label", default=None)
-    parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
+    parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args(argv)
 
     parts = args.parts.split(",")
@@ -732,11 +711,10 @@ def main(argv=None):
         "label": label,
         "parts": parts,
         "quick": args.quick,
-        "python": sys.version.split()[0],
+        **environment(),
         "torch": torch.__version__,
-        "platform": platform.platform(),
     }
-    start = time.perf_counter()
+    watch = Stopwatch()
     with warnings.catch_warnings():
         # Short fits stop before convergence; quality counts the warnings itself.
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -746,12 +724,10 @@ def main(argv=None):
             report["shift"] = run_shift(args)
         if "quality" in parts:
             report["quality"] = run_quality(args, names)
-    report["wall_time"] = time.perf_counter() - start
+    report["wall_time"] = watch()
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / f"ensemble_{label}.json").write_text(json.dumps(report, indent=1))
     text = markdown(report)
-    (out / f"ensemble_{label}.md").write_text(text)
+    write_report(out / f"ensemble_{label}", report, text)
     print(text)
     print(f"wall time {report['wall_time']:.0f}s; wrote {out / f'ensemble_{label}'}.{{json,md}}")
 

@@ -27,34 +27,33 @@ Run::
     python benchmarks/bench_ensemble_stopping.py --quick      # seconds
 """
 
-import os
+from _common import RESULTS, one_thread, set_torch_threads, timed, write_report
 
-for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-    os.environ[_var] = "1"
+one_thread()  # before numpy loads
 
 import argparse  # noqa: E402
 import copy  # noqa: E402
-import json  # noqa: E402
 import math  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
 import warnings  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from _datasets import (  # noqa: E402
+    DATASETS,
+    QUICK_DATASETS,
+    SEED,
+    cross_validation,
+    load_dataset,
+    make_preprocessor,
+)
 from sklearn.metrics import accuracy_score, log_loss, r2_score  # noqa: E402
-from sklearn.model_selection import KFold, StratifiedKFold, train_test_split  # noqa: E402
+from sklearn.model_selection import train_test_split  # noqa: E402
 from skorch.callbacks import Callback  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).parent))
-from bench_quality import DATASETS, QUICK_DATASETS, load_dataset, make_preprocessor  # noqa: E402
 
 from sklearn_dnn import DeepClassifier, DeepRegressor  # noqa: E402
 from sklearn_dnn._callbacks import StopTraining  # noqa: E402
 from sklearn_dnn._layers import member_rows  # noqa: E402
-
-SEED = 0
 
 
 class Criterion:
@@ -170,11 +169,9 @@ def run_fold(name, X, y, task, train, test, args):
         random_state=SEED,
         callbacks=[("watch", watch)],
     )
-    start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model.fit(X_train[fit_rows], y_fit)
-    seconds = time.perf_counter() - start
+        seconds = timed(model.fit, X_train[fit_rows], y_fit)[1]
     fitted = dict(model.net_.callbacks_)["watch"]
     last = model.n_iter_
     averaged_epochs = fitted.averaged.stopped_at or last
@@ -235,28 +232,22 @@ def main(argv=None):
     parser.add_argument("--patience", type=int, default=10)
     parser.add_argument("--tol", type=float, default=1e-4)
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
+    parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--label", default="v1")
     args = parser.parse_args(argv)
-    torch.set_num_threads(1)
+    set_torch_threads(1)
     names = list(DATASETS) if args.datasets is None else args.datasets.split(",")
     if args.quick:
         names, args.folds, args.max_epochs = list(QUICK_DATASETS[:2]), 2, 15
     rows = []
     for name in names:
         X, y, task = load_dataset(name)
-        cv = (StratifiedKFold if task == "clf" else KFold)(
-            args.folds, shuffle=True, random_state=SEED
-        )
-        for train, test in cv.split(X, y):
+        for train, test in cross_validation(task, args.folds).split(X, y):
             rows.append(run_fold(name, X, y, task, train, test, args))
         print(f"{name}: done", flush=True)
     report = markdown(rows, args)
     print(report)
-    args.out.mkdir(parents=True, exist_ok=True)
-    stem = args.out / f"ensemble_stopping_{args.label}"
-    stem.with_suffix(".json").write_text(json.dumps(rows, indent=1))
-    stem.with_suffix(".md").write_text(report + "\n")
+    write_report(args.out / f"ensemble_stopping_{args.label}", rows, report + "\n")
 
 
 if __name__ == "__main__":

@@ -30,12 +30,11 @@ CASES = ["fit_early_stopping", "predict", "uncertainty_30", "uncertainty_100"]
 
 def run_case(case, n_rows):
     import numpy as np
-    import torch
-    from bench_training import PeakMemory
+    from _common import PeakMemory, set_torch_threads
 
     from sklearn_dnn import DeepClassifier
 
-    torch.set_num_threads(1)
+    set_torch_threads(1)
     rng = np.random.default_rng(0)
     n_features, n_classes = 50, 10
     dtype = np.float64 if case == "fit_early_stopping" else np.float32

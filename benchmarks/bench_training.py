@@ -21,19 +21,15 @@ Run: python benchmarks/bench_training.py [--rows 100000] [--threads 1]
 """
 
 import argparse
-import gc
 import json
-import os
-import platform
 import statistics
 import subprocess
 import sys
-import threading
-import time
 import warnings
 from pathlib import Path
 
 import numpy as np
+from _common import RESULTS, PeakMemory, machine, set_torch_threads, timed, write_report
 
 CONTENDERS = ("torch_loop", "sklearn_dnn", "sklearn_mlp")
 
@@ -121,44 +117,9 @@ def sklearn_mlp(task, X, y, hidden, batch_size, epochs):
     return (lambda: model.fit(X, y)), (lambda: model.predict(X))
 
 
-def resident_bytes():
-    """This process's resident memory now, from /proc (Linux)."""
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
-class PeakMemory:
-    """Sample resident memory every millisecond in a thread; keep the peak.
-
-    torch and numpy release the GIL in their kernels, so the sampler runs
-    while they work. ``added`` is the peak minus the memory at the start.
-    """
-
-    def __enter__(self):
-        gc.collect()
-        self.start = self.peak = resident_bytes()
-        self._running = True
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-        self._thread.start()
-        return self
-
-    def _sample(self):
-        while self._running:
-            self.peak = max(self.peak, resident_bytes())
-            time.sleep(0.001)
-
-    def __exit__(self, *exc):
-        self._running = False
-        self._thread.join()
-        self.peak = max(self.peak, resident_bytes())
-        self.added = self.peak - self.start
-
-
 def run_one(args):
     """Child process: one contender, one batch size; prints a JSON line."""
-    import torch
-
-    torch.set_num_threads(args.threads)
+    set_torch_threads(args.threads)
     X, y = make_data(args.task, args.rows, args.features)
     batch_size = args.batch_size if args.batch_size != "auto" else "auto"
     if batch_size == "auto" and args.contender == "torch_loop":
@@ -178,15 +139,9 @@ def run_one(args):
     )
     with warnings.catch_warnings(), PeakMemory() as memory:
         warnings.simplefilter("ignore")
-        start = time.perf_counter()
-        fit()
-        fit_seconds = time.perf_counter() - start
+        fit_seconds = timed(fit)[1]
     predict()  # warm-up
-    predict_times = []
-    for _ in range(3):
-        start = time.perf_counter()
-        predict()
-        predict_times.append(time.perf_counter() - start)
+    predict_times = [timed(predict)[1] for _ in range(3)]
     print(
         json.dumps(
             {
@@ -245,7 +200,7 @@ def main():
     parser.add_argument("--batch-sizes", nargs="+", default=["32", "128", "auto"])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
+    parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--contender", choices=CONTENDERS, help=argparse.SUPPRESS)
     parser.add_argument("--batch-size", help=argparse.SUPPRESS)
@@ -275,14 +230,11 @@ def main():
         "epochs": args.epochs,
         "threads": args.threads,
         "repeats": args.repeats,
-        "machine": f"{platform.machine()}, {platform.python_version()}",
+        "machine": machine(),
         "results": results,
     }
-    args.out.mkdir(exist_ok=True)
-    stem = args.out / f"training_{args.task}_threads{args.threads}"
-    stem.with_suffix(".json").write_text(json.dumps(report, indent=2))
     table = markdown(report)
-    stem.with_suffix(".md").write_text(table)
+    write_report(args.out / f"training_{args.task}_threads{args.threads}", report, table, indent=2)
     print(table)
 
 

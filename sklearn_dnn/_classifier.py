@@ -4,10 +4,11 @@ import numpy as np
 from sklearn.base import ClassifierMixin
 
 from ._base import BaseDeepEstimator
+from ._classification_tasks import ClassificationTask, classification_task_class
 from ._docs import fill_doc
 from ._hyperparameters import declared
 from ._params import Options
-from ._tasks import CLASSIFIER_SCORINGS, ClassificationTask, classification_task_class
+from ._tasks import CLASSIFIER_SCORINGS
 
 
 @fill_doc

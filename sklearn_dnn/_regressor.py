@@ -6,7 +6,8 @@ from ._base import BaseDeepEstimator
 from ._docs import fill_doc
 from ._hyperparameters import declared
 from ._params import Options
-from ._tasks import REGRESSOR_SCORINGS, RegressionTask
+from ._regression_task import RegressionTask
+from ._tasks import REGRESSOR_SCORINGS
 
 
 @fill_doc

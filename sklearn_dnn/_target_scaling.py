@@ -1,7 +1,7 @@
 """A regressor's target standardization: measured on the first rows with spread.
 
 The network of a :class:`DeepRegressor` learns ``(y - mean) / scale`` for
-each target column (:class:`~sklearn_dnn._tasks.RegressionTask`). The
+each target column (:class:`~sklearn_dnn._regression_task.RegressionTask`). The
 mean and scale are measured relative to the column's magnitude, so that
 targets of any size (1e-16 or 1e160) are standardized in float64 without
 their squares under- or overflowing.

@@ -7,6 +7,10 @@ os.environ.setdefault("SCIPY_ARRAY_API", "1")
 import pytest
 import torch
 
+from sklearn_dnn import DeepClassifier
+
+from ._data import classification
+
 
 @pytest.fixture(autouse=True, scope="session")
 def _one_torch_thread():
@@ -16,3 +20,10 @@ def _one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(previous)
+
+
+@pytest.fixture(scope="module")
+def source_16_16():
+    """A fitted classifier with two hidden layers of 16 units, to transfer from."""
+    X, y = classification(n_samples=200)
+    return DeepClassifier(hidden_layer_sizes=(16, 16), max_epochs=5, random_state=0).fit(X, y)

@@ -6,10 +6,7 @@ from sklearn.metrics import recall_score
 
 from sklearn_dnn import DeepClassifier
 
-from ._data import classification
-
-FAST = dict(hidden_layer_sizes=(16,), max_epochs=5, random_state=0)
-
+from ._data import FAST, classification
 
 # ----------------------------------------------------------------------
 # class_weight
@@ -109,15 +106,6 @@ def test_misspelt_class_weight_is_named():
     X, y = classification()
     with pytest.raises(ValueError, match=r"Did you mean class_weight='balanced'\?"):
         DeepClassifier(class_weight="balance").fit(X, y)
-
-
-@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-def test_warm_start_honours_a_new_class_weight():
-    X, y = classification(n_samples=200, n_classes=2)
-    clf = DeepClassifier(warm_start=True, **FAST).fit(X, y)
-    before = clf.predict_proba(X)[:, 1].mean()
-    clf.set_params(class_weight={0: 1.0, 1: 20.0}, batch_size=20).fit(X, y)
-    assert clf.predict_proba(X)[:, 1].mean() > before + 0.05
 
 
 # ----------------------------------------------------------------------

@@ -11,7 +11,7 @@ from sklearn.base import clone
 
 from sklearn_dnn import DeepClassifier, DeepRegressor
 
-from ._data import classification, regression
+from ._data import FAST, classification, regression
 
 
 @pytest.mark.parametrize("n_classes", [2, 5])
@@ -162,97 +162,6 @@ def test_history_has_one_entry_per_epoch():
         assert "batches" not in epoch
 
 
-def test_warm_start_continues_from_the_current_weights():
-    X, y = classification()
-    clf = DeepClassifier(warm_start=True, max_epochs=5, tol=0, random_state=0).fit(X, y)
-    first_loss = clf.history_[-1]["train_loss"]
-    net = clf.net_
-    before = {k: v.clone() for k, v in net.module_.state_dict().items()}
-    clf.fit(X, y)
-    assert clf.n_iter_ == 10
-    # the continued fit trained a copy: the first fit's network is untouched
-    assert all(torch.equal(v, net.module_.state_dict()[k]) for k, v in before.items())
-    assert clf.history_[5]["train_loss"] < clf.history_[0]["train_loss"]
-    assert clf.history_[-1]["train_loss"] < first_loss
-    clf.set_params(max_epochs=2).fit(X, y)  # a changed max_epochs applies
-    assert clf.n_iter_ == 12
-    cold = clf.set_params(warm_start=False, max_epochs=5).fit(X, y)
-    assert cold.n_iter_ == 5
-
-
-@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-@pytest.mark.parametrize(
-    "fitted, now",
-    [
-        ({"hidden_layer_sizes": (8,)}, {"hidden_layer_sizes": [8]}),
-        ({"hidden_layer_sizes": (8,)}, {"hidden_layer_sizes": np.array([8])}),
-        ({"hidden_layer_sizes": (8,)}, {"hidden_layer_sizes": 8}),
-        ({"hidden_layer_sizes": [8, 4]}, {"hidden_layer_sizes": (np.int64(8), 4)}),
-        ({"activation": "relu"}, {"activation": torch.nn.ReLU}),
-        ({"activation": "relu"}, {"activation": torch.nn.ReLU()}),
-        ({"activation": torch.nn.LeakyReLU(0.2)}, {"activation": torch.nn.LeakyReLU(0.2)}),
-        ({"ensemble_size": 2}, {"ensemble_size": np.int64(2)}),
-        ({"batchnorm": True}, {"batchnorm": np.True_}),
-    ],
-)
-def test_warm_start_continues_an_architecture_given_in_another_form(fitted, now):
-    X, y = classification(n_samples=60)
-    params = {"hidden_layer_sizes": (8,), "max_epochs": 2, "warm_start": True, "random_state": 0}
-    clf = DeepClassifier(**{**params, **fitted}).fit(X, y)
-    clf.set_params(**now).fit(X, y)
-    assert clf.n_iter_ == 4  # continued, not refused
-
-
-@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-@pytest.mark.parametrize(
-    "now, message",
-    [
-        ({"hidden_layer_sizes": [16]}, r"hidden_layer_sizes \(fitted with \(8,\), now \[16\]\)"),
-        (
-            {"hidden_layer_sizes": (8, 8)},
-            r"hidden_layer_sizes \(fitted with \(8,\), now \(8, 8\)\)",
-        ),
-        (
-            {"activation": torch.nn.LeakyReLU(0.3)},
-            r"activation \(fitted with LeakyReLU\(negative_slope=0.2\), now "
-            r"LeakyReLU\(negative_slope=0.3\)\)",
-        ),
-        ({"activation": torch.nn.LeakyReLU}, r"activation \(fitted with LeakyReLU"),
-    ],
-)
-def test_warm_start_refuses_a_changed_architecture_showing_both_values(now, message):
-    X, y = classification(n_samples=60)
-    clf = DeepClassifier(
-        hidden_layer_sizes=(8,), activation=torch.nn.LeakyReLU(0.2), max_epochs=2, warm_start=True
-    ).fit(X, y)
-    with pytest.raises(ValueError, match=message):
-        clf.set_params(**now).fit(X, y)
-    assert clf.n_iter_ == 2
-
-
-@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-def test_warm_start_sees_the_users_objects_changed_in_place():
-    X, y = classification(n_samples=60)
-    sizes, activation = [8], torch.nn.LeakyReLU(0.2)
-    clf = DeepClassifier(
-        hidden_layer_sizes=sizes, activation=activation, max_epochs=2, warm_start=True
-    ).fit(X, y)
-    sizes.append(4)
-    with pytest.raises(ValueError, match=r"hidden_layer_sizes \(fitted with \(8,\), now \[8, 4\]"):
-        clf.fit(X, y)
-    sizes.pop()
-    activation.negative_slope = 0.5
-    with pytest.raises(ValueError, match=r"changed: activation"):
-        clf.fit(X, y)
-
-
-def test_warm_start_rejects_new_classes():
-    X, y = classification(n_classes=3)
-    clf = DeepClassifier(warm_start=True, max_epochs=1).fit(X[y < 2], y[y < 2])
-    with pytest.raises(ValueError, match=r"labels \[2\] not seen in the first fit"):
-        clf.fit(X, y)
-
-
 def test_verbose_prints_a_line_per_epoch_and_quiet_prints_nothing(capsys):
     X, y = classification()
     DeepClassifier(max_epochs=3, random_state=0).fit(X, y)
@@ -274,3 +183,14 @@ def test_batchnorm_trains_when_the_last_batch_has_one_row():
     X, y = classification(n_samples=101)
     clf = DeepClassifier(batchnorm=True, batch_size=50, max_epochs=2).fit(X, y)
     assert clf.net_.history[0]["train_batch_count"] == 2
+
+
+@pytest.mark.parametrize("scale", [1e-50, 1e50, 1e15])
+@pytest.mark.parametrize("Estimator", [DeepClassifier, DeepRegressor])
+def test_rescaled_sample_weights_give_the_same_model(Estimator, scale):
+    X, y = (classification if Estimator is DeepClassifier else regression)(n_samples=100)
+    X = X.astype(np.float32)
+    weight = np.linspace(0.5, 2.0, len(X))
+    reference = Estimator(**FAST).fit(X, y, sample_weight=weight).predict(X)
+    rescaled = Estimator(**FAST).fit(X, y, sample_weight=weight * scale).predict(X)
+    np.testing.assert_allclose(rescaled, reference, rtol=1e-4, atol=1e-4)

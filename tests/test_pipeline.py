@@ -10,9 +10,7 @@ from sklearn.preprocessing import StandardScaler
 import sklearn_dnn
 from sklearn_dnn import DeepClassifier, DeepRegressor, find_learning_rate, predict_uncertainty
 
-from ._data import classification, regression
-
-FAST = dict(hidden_layer_sizes=(16,), max_epochs=5, random_state=0)
+from ._data import FAST, classification, regression
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 

@@ -193,3 +193,30 @@ def test_an_activation_that_does_not_describe_the_reused_layers_is_refused(sourc
         model.set_params(activation=activation, warm_start=True).fit(X, y)
     with pytest.raises(ValueError, match=r"these differ: activation="):
         clone(model).fit(X, y)
+
+
+def test_max_norm_leaves_frozen_layers_untouched(source_16_16):
+    X, y = classification(n_samples=200)
+    model = DeepClassifier.from_pretrained(
+        source_16_16, max_norm=0.01, max_epochs=3, random_state=0
+    )
+    model.fit(X, y)
+    for i in range(2):
+        np.testing.assert_array_equal(
+            model.module_.hidden[i][0].weight.detach(),
+            source_16_16.module_.hidden[i][0].weight.detach(),
+        )
+    head = model.module_.output.weight.detach()
+    assert head.norm(dim=1).max() > 0.01  # max-norm is for hidden layers only
+
+
+def test_from_pretrained_reports_the_source_architecture_and_refuses_other_values(source_16_16):
+    model = DeepClassifier.from_pretrained(source_16_16)
+    params = model.get_params()
+    assert params["hidden_layer_sizes"] == (16, 16)
+    assert params["activation"] == "relu" and params["dropout"] == 0.0
+    with pytest.raises(ValueError, match=r"\['dropout', 'hidden_layer_sizes'\] cannot be set"):
+        DeepClassifier.from_pretrained(source_16_16, dropout=0.5, hidden_layer_sizes=(4,))
+    X, y = classification(n_samples=50)
+    with pytest.raises(ValueError, match="these differ: hidden_layer_sizes"):
+        model.set_params(hidden_layer_sizes=(8,)).fit(X, y)

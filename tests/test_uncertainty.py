@@ -14,7 +14,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn_dnn import DeepClassifier, DeepRegressor
 from sklearn_dnn._uncertainty import SAMPLES_PER_PASS
 
-from ._data import classification, regression
+from ._data import FAST, classification, regression
 
 
 @pytest.fixture(scope="module")
@@ -218,3 +218,28 @@ def test_works_from_grid_search_pipeline_and_pickle():
     again = restored[-1].predict_uncertainty(restored[:-1].transform(X), random_state=0)
     np.testing.assert_array_equal(result.mean, again.mean)
     assert result.mean.shape == (150, 3)
+
+
+def test_predict_uncertainty_raises_on_non_finite_outputs_like_predict():
+    X, y = regression()
+    reg = DeepRegressor(activation="relu", dropout=0.2, **FAST).fit(X.astype(np.float32), y)
+    far = np.full((2, X.shape[1]), 3e38)
+    with pytest.raises(ValueError, match="non-finite outputs"):
+        reg.predict(far)
+    with pytest.raises(ValueError, match="non-finite outputs"):
+        reg.predict_uncertainty(far, n_samples=5)
+
+
+def test_predict_uncertainty_draws_100_samples_by_default():
+    X, y = regression(n_samples=30)
+    reg = DeepRegressor(dropout=0.2, **FAST).fit(X, y)
+    assert reg.predict_uncertainty(X, return_samples=True).samples.shape == (100, 30)
+
+
+def test_one_monte_carlo_sample_is_allowed():
+    X, y = regression(n_samples=30)
+    reg = DeepRegressor(dropout=0.2, **FAST).fit(X, y)
+    result = reg.predict_uncertainty(X, n_samples=1, return_samples=True)
+    assert result.samples.shape == (1, 30) and np.all(result.std == 0)
+    with pytest.raises(ValueError, match="n_samples must be a positive integer"):
+        reg.predict_uncertainty(X, n_samples=0)

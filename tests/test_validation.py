@@ -9,6 +9,7 @@ import pytest
 import torch
 from sklearn.exceptions import NotFittedError
 from skorch.history import History
+from torch import nn
 
 from sklearn_dnn import (
     DeepClassifier,
@@ -19,7 +20,7 @@ from sklearn_dnn import (
 from sklearn_dnn._callbacks import DivergenceGuard
 from sklearn_dnn._checks import EXPLOSION_FACTOR, warn_if_unstable
 
-from ._data import classification, regression
+from ._data import FAST, classification, regression
 
 ESTIMATORS = [DeepClassifier, DeepRegressor]
 
@@ -274,3 +275,31 @@ def test_global_torch_state_is_left_alone_by_a_failed_fit():
         warnings.simplefilter("ignore")
         DeepClassifier(dropout=2).fit(X, y)
     assert torch.equal(before, torch.random.get_rng_state())
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        (dict(activation=nn.Linear), "cannot serve as an activation"),
+        (dict(activation=nn.Linear(3, 5)), "must keep the shape of its input"),
+        (dict(schedule="plateau", decay_rate=1.5), "decay_rate must be below 1"),
+        (dict(batchnorm=True, batch_size=1), "batchnorm=True needs at least 2 rows"),
+    ],
+)
+def test_errors_of_ours_not_torchs(params, message):
+    X, y = classification(n_samples=50)
+    with pytest.raises(ValueError, match=message):
+        DeepClassifier(**params).fit(X, y)
+
+
+def test_sample_weight_of_the_wrong_length_is_named():
+    X, y = classification(n_samples=50)
+    with pytest.raises(ValueError, match=r"sample_weight.shape == \(49,\), expected \(50,\)"):
+        DeepClassifier(**FAST).fit(X, y, sample_weight=np.ones(49))
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
+def test_cuda_without_a_gpu_is_a_clear_error():
+    X, y = classification(n_samples=20)
+    with pytest.raises(ValueError, match="torch finds no CUDA device"):
+        DeepClassifier(device="cuda", **FAST).fit(X, y)
