@@ -243,8 +243,8 @@ def test_max_norm_leaves_frozen_layers_untouched(source):
     model.fit(X, y)
     for i in range(2):
         np.testing.assert_array_equal(
-            model.module_.hidden[i][0].weight.detach(),
-            source.module_.hidden[i][0].weight.detach(),
+            model.module_.hidden[i].linear.weight.detach(),
+            source.module_.hidden[i].linear.weight.detach(),
         )
     head = model.module_.output.weight.detach()
     assert head.norm(dim=1).max() > 0.01  # max-norm is for hidden layers only
