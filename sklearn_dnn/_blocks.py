@@ -68,6 +68,7 @@ class HiddenBlock(nn.Module):
 
     @property
     def ensemble_size(self):
+        """Number of members whose weights the parts stack."""
         return self.linear.ensemble_size
 
     def forward(self, h):
@@ -87,7 +88,11 @@ class HiddenBlock(nn.Module):
         return parts[:at], parts[at:]
 
     def repeated(self, ensemble_size):
-        """A block of ``ensemble_size`` members, each a copy of this one-member block."""
+        """A block of ``ensemble_size`` members, each with a copy of this block's weights.
+
+        The parts without parameters (an elementwise activation, the
+        dropout) are this block's own, not copies.
+        """
         return HiddenBlock(
             self.linear.repeated(ensemble_size),
             None if self.norm is None else MemberBatchNorm.tiled(self.norm, ensemble_size),
