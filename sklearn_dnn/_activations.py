@@ -56,6 +56,27 @@ def make_activation(activation):
     )
 
 
+def activation_name(module):
+    """The key of :data:`ACTIVATIONS` whose entry builds ``module``, or None.
+
+    Found by type, then by the settings (``negative_slope``, ``alpha``,
+    ``approximate``...), which must be the entry's: a ``LeakyReLU(0.2)``
+    has no name. Learned weights (``PReLU``'s) do not count.
+    """
+    for name, factory in ACTIVATIONS.items():
+        entry = factory()
+        if type(module) is type(entry) and activation_settings(module) == activation_settings(
+            entry
+        ):
+            return name
+    return None
+
+
+def activation_settings(module):
+    """A module's own public attributes: its settings (not its parameters or children)."""
+    return {k: v for k, v in vars(module).items() if not k.startswith("_") and k != "training"}
+
+
 def activation_family(module):
     """Name the initialization family that suits an activation module.
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, fields, replace
 import numpy as np
 from torch import nn
 
-from ._activations import ACTIVATIONS, make_activation
+from ._activations import activation_settings, make_activation
 
 
 class Activation:
@@ -45,8 +45,7 @@ class Activation:
 
     def _key(self, weights=True):
         module = make_activation(self.value)
-        settings = {k: v for k, v in vars(module).items() if not k.startswith("_")}
-        settings.pop("training", None)
+        settings = activation_settings(module)
         state = {k: v.tolist() for k, v in module.state_dict().items()} if weights else None
         return type(module), settings, state
 
@@ -70,12 +69,6 @@ def _equal(compare):
         return bool(compare())
     except (TypeError, ValueError, RuntimeError):  # modules without __eq__, tensors
         return False
-
-
-def activation_name(module):
-    """The name in ``ACTIVATIONS`` of an activation module's kind, or None."""
-    found = Activation(module)
-    return next((name for name in ACTIVATIONS if Activation(name).same_kind(found)), None)
 
 
 def hidden_sizes(value):

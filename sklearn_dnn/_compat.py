@@ -18,10 +18,6 @@ and newest versions CI installs.
 import inspect
 
 import torch
-from torch import nn
-
-# Batch normalization layers (the public classes; their common base is private).
-BATCHNORM_LAYERS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.SyncBatchNorm)
 
 # Kernel keyword arguments, fastest first; ``{}`` is torch's default loop.
 KERNELS = ({"fused": True}, {"foreach": True}, {})

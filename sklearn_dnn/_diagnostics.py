@@ -31,8 +31,7 @@ from skorch.callbacks import Callback
 from torch import nn
 
 from ._checks import warn
-from ._compat import BATCHNORM_LAYERS, tensor_norms
-from ._layers import EnsembleLinear
+from ._compat import tensor_norms
 from .exceptions import GradientHealthWarning
 
 # The gradient of the input layer this many times smaller than the output
@@ -48,11 +47,6 @@ DEAD_FRACTION = 0.5
 DEAD_UNIT_ROWS = 1000
 
 RECORDER_NAME = "gradient_norms"
-
-# Layers of a hidden block that come before its activation, and layers
-# after it that are the identity in evaluation mode.
-_PRE_ACTIVATION = (EnsembleLinear, *BATCHNORM_LAYERS)
-_DROPOUT = (nn.Dropout, nn.AlphaDropout)
 
 _INIT_REMEDIES = (
     "He initialization with a ReLU-family activation (activation='relu' or "
@@ -132,17 +126,6 @@ def gradient_norm_table(history, n_layers):
     return np.array(rows, dtype=np.float64).reshape(len(rows), n_layers)
 
 
-def _split_block(block):
-    """The layers of a hidden block before its activation, and the activation's."""
-    pre, activation = [], []
-    for layer in block:
-        if isinstance(layer, _PRE_ACTIVATION) and not activation:
-            pre.append(layer)
-        elif not isinstance(layer, _DROPOUT):
-            activation.append(layer)
-    return nn.Sequential(*pre), nn.Sequential(*activation)
-
-
 def dead_unit_fractions(module, X, max_rows=DEAD_UNIT_ROWS):
     """Fraction of dead units in each hidden layer of ``module``.
 
@@ -181,7 +164,8 @@ def dead_unit_fractions(module, X, max_rows=DEAD_UNIT_ROWS):
     module.eval()
     try:
         for block in module.hidden:
-            pre, activation = _split_block(block)
+            # Evaluation mode: the dropout that may follow the activation is the identity.
+            pre, activation = (nn.Sequential(*parts) for parts in block.split("activation"))
             with torch.no_grad():
                 z = pre(h)
             z.requires_grad_(True)

@@ -56,8 +56,8 @@ class ParameterGroups:
     @staticmethod
     def trained_hidden_weights(module):
         """Weight matrices of the hidden Linear layers that train now (for max-norm)."""
-        hidden = module.linear_layers()[:-1]
-        return [layer.weight for layer in hidden if layer.weight.requires_grad]
+        weights = [block.linear.weight for block in module.hidden]
+        return [weight for weight in weights if weight.requires_grad]
 
     @staticmethod
     def release(module):

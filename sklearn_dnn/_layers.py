@@ -21,10 +21,6 @@ from torch.func import functional_call
 
 from ._activations import ELEMENTWISE_ACTIVATIONS
 
-# The dropout layers: elementwise and without parameters, so one layer
-# serves every member, and Monte-Carlo dropout samples it.
-DROPOUT_LAYERS = (nn.Dropout, nn.AlphaDropout)
-
 
 class EnsembleLinear(nn.Module):
     """The Linear layers of every member of an ensemble, with stacked weights.
@@ -258,33 +254,6 @@ def member_activation(activation, ensemble_size):
     if type(activation) in ELEMENTWISE_ACTIVATIONS and next(activation.parameters(), None) is None:
         return activation
     return MemberActivation(activation, ensemble_size)
-
-
-def blocks_for_members(blocks, ensemble_size):
-    """A copy of hidden ``blocks`` for ``ensemble_size`` members.
-
-    Blocks of that many members are copied as they are; the blocks of one
-    network are copied into every member.
-    """
-    blocks = copy.deepcopy(blocks)
-    members = blocks[0][0].ensemble_size
-    if members == ensemble_size:
-        return blocks
-    if members != 1:
-        raise ValueError(
-            f"The pretrained layers hold an ensemble of {members} members; an estimator "
-            f"of ensemble_size={ensemble_size} cannot reuse them. Use ensemble_size="
-            f"{members}, or a single network as the source."
-        )
-    for block in blocks:
-        for i, layer in enumerate(block):
-            if isinstance(layer, EnsembleLinear):
-                block[i] = layer.repeated(ensemble_size)
-            elif isinstance(layer, nn.BatchNorm1d):
-                block[i] = MemberBatchNorm.tiled(layer, ensemble_size)
-            elif not isinstance(layer, DROPOUT_LAYERS):  # dropout: elementwise, no parameters
-                block[i] = member_activation(layer, ensemble_size)
-    return blocks
 
 
 def member_rows(tensor, ensemble_size):

@@ -8,8 +8,8 @@ random state, so fits and sampling in several threads do not disturb each
 other, and seeded results do not depend on what other threads do.
 
 Its layers hold one or more members (an ensemble) stacked: see
-``_layers.py``. Here: how the members' outputs combine, the dropout masks,
-and the network.
+``_layers.py``; its hidden blocks are ``_blocks.HiddenBlock``. Here: how
+the members' outputs combine, the dropout masks, and the network.
 """
 
 import math
@@ -19,15 +19,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from ._activations import activation_family, make_activation
-from ._compat import BATCHNORM_LAYERS
+from ._blocks import HiddenBlock, as_hidden_blocks, blocks_for_members, upgrade_state_dict
 from ._initializers import initialize_weight
-from ._layers import (
-    DROPOUT_LAYERS,
-    EnsembleLinear,
-    MemberBatchNorm,
-    blocks_for_members,
-    member_activation,
-)
+from ._layers import EnsembleLinear, MemberBatchNorm, member_activation
 
 # The SELU constants behind AlphaDropout (Klambauer et al., 2017).
 _SELU_ALPHA_PRIME = 1.7580993408473766
@@ -133,35 +127,49 @@ def forward_with_dropout(module, X, generator, copies=1):
 
     The rows are taken ``copies`` times, copy-major (as
     ``X.repeat(copies, 1)``), each copy with its own masks. In evaluation
-    mode the layers before the first dropout layer (the first Linear
-    layer, batch normalization with its running statistics, the
-    activation) give every copy of a row the same output: they run once
-    per row, and their output is what is repeated, so a wide first layer
-    costs one pass, not ``copies``.
+    mode the parts before the first dropout (the first Linear layer,
+    batch normalization with its running statistics, the activation)
+    give every copy of a row the same output: they run once per row, and
+    their output is what is repeated, so a wide first layer costs one
+    pass, not ``copies``.
     Returns the members' outputs, of shape (copies * rows, members, outputs).
     """
-    layers = [layer for block in module.hidden for layer in block]
-    shared = 0
-    if not module.training:
-        dropouts = (i for i, layer in enumerate(layers) if isinstance(layer, DROPOUT_LAYERS))
-        shared = next(dropouts, len(layers))
     h = module.member_inputs(X)
-    for layer in layers[:shared]:
-        h = layer(h)
-    if copies > 1:  # the rows axis is the second to last: (rows, width) or (members, rows, width)
-        h = h.repeat(*[1] * (h.dim() - 2), copies, 1)
-    for layer in layers[shared:]:
-        h = apply_dropout(layer, h, generator) if isinstance(layer, DROPOUT_LAYERS) else layer(h)
+    shared = not module.training
+    if not shared:  # batch statistics and random activations see every copy
+        h = _repeat_rows(h, copies)
+    for block in module.hidden:
+        if block.dropout is None:
+            h = block(h)
+            continue
+        before, (dropout, *after) = block.split("dropout")
+        for part in before:
+            h = part(h)
+        if shared:
+            h, shared = _repeat_rows(h, copies), False
+        h = apply_dropout(dropout, h, generator)
+        for part in after:
+            h = part(h)
+    if shared:
+        h = _repeat_rows(h, copies)
     return module.member_outputs(module.output(h))
+
+
+def _repeat_rows(h, copies):
+    """``h`` with its rows taken ``copies`` times, copy-major."""
+    if copies == 1:
+        return h
+    # The rows axis is the second to last: (rows, width) or (members, rows, width).
+    return h.repeat(*[1] * (h.dim() - 2), copies, 1)
 
 
 class MLP(nn.Module):
     """A stack of hidden blocks followed by a linear output layer, for one or more members.
 
-    Each hidden block is ``Linear -> [BatchNorm1d] -> activation ->
-    [Dropout]``, in ``self.hidden`` (a ``Sequential`` of ``Sequential``
-    blocks); the output layer, ``self.output``, returns raw scores
-    (logits for a classifier).
+    Each hidden block is a :class:`~sklearn_dnn._blocks.HiddenBlock`,
+    ``Linear -> [BatchNorm1d] -> activation -> [Dropout]`` with named
+    parts, in ``self.hidden`` (a ``Sequential``); the output layer,
+    ``self.output``, returns raw scores (logits for a classifier).
 
     An ensemble of ``ensemble_size`` networks is one module: every layer
     holds the members' weights stacked on a leading axis
@@ -277,9 +285,8 @@ class MLP(nn.Module):
     def _set_modes(self, mode):
         super().train(mode)
         for block in self.hidden[: self.n_frozen]:
-            for layer in block.modules():
-                if isinstance(layer, BATCHNORM_LAYERS):
-                    layer.eval()
+            if block.norm is not None:
+                block.norm.eval()
 
     def train(self, mode=True):
         # skorch sets the mode before every batch; walking the module tree
@@ -311,11 +318,21 @@ class MLP(nn.Module):
 
     def linear_layers(self):
         """All Linear layers, input side first, the output layer last."""
-        return [m for m in self.modules() if isinstance(m, EnsembleLinear)]
+        return [block.linear for block in self.hidden] + [self.output]
 
     def dropout_rates(self):
         """The rate of every dropout layer (empty without dropout)."""
-        return [m.p for m in self.modules() if isinstance(m, DROPOUT_LAYERS)]
+        return [block.dropout.p for block in self.hidden if block.dropout is not None]
+
+    def load_state_dict(self, state_dict, *args, **kwargs):
+        # A state dict saved by 0.1.0 numbers the layers of each block.
+        state_dict = upgrade_state_dict(state_dict, self.hidden)
+        return super().load_state_dict(state_dict, *args, **kwargs)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        # 0.1.0 pickled its blocks as Sequentials: the same layers, in HiddenBlocks.
+        self.hidden = as_hidden_blocks(self.hidden)
 
 
 def parameter_count(
@@ -350,7 +367,7 @@ def _new_hidden_blocks(
     generator,
     ensemble_size,
 ):
-    """``Linear -> [BatchNorm1d] -> activation -> [Dropout]`` for every hidden width."""
+    """A :class:`HiddenBlock` for every hidden width."""
     blocks = []
     width_in = n_features
     for width in hidden_layer_sizes:
@@ -359,13 +376,10 @@ def _new_hidden_blocks(
         with torch.no_grad():
             for member in linear.weight:
                 initialize_weight(member, initializer, activation_family(act), generator)
-        layers = [linear]
-        if batchnorm:
-            layers.append(MemberBatchNorm(width, ensemble_size))
-        layers.append(member_activation(act, ensemble_size))
+        norm = MemberBatchNorm(width, ensemble_size) if batchnorm else None
+        drop = None
         if dropout > 0:
-            alpha = isinstance(act, nn.SELU)
-            layers.append(nn.AlphaDropout(dropout) if alpha else nn.Dropout(dropout))
-        blocks.append(nn.Sequential(*layers))
+            drop = nn.AlphaDropout(dropout) if isinstance(act, nn.SELU) else nn.Dropout(dropout)
+        blocks.append(HiddenBlock(linear, norm, member_activation(act, ensemble_size), drop))
         width_in = width
     return nn.Sequential(*blocks)

@@ -14,8 +14,10 @@ import joblib
 import numpy as np
 from torch import nn
 
-from ._architecture import Activation, activation_name
-from ._layers import EnsembleLinear, MemberActivation, MemberBatchNorm
+from ._activations import activation_name
+from ._architecture import Activation
+from ._blocks import as_hidden_blocks, blocks_of_sequential
+from ._layers import MemberActivation
 from ._pipeline import split_pipeline
 
 
@@ -28,11 +30,9 @@ class PretrainedLayers:
     Parameters
     ----------
     blocks : torch.nn.Sequential
-        One ``Sequential`` per hidden layer: an
-        :class:`~sklearn_dnn._module.EnsembleLinear` (of one member, or of
-        every member of a source ensemble) followed by its batch
-        normalization, activation and dropout, if any. Kept on the CPU;
-        never trained (the estimator trains a copy).
+        One :class:`~sklearn_dnn._blocks.HiddenBlock` per hidden layer (of
+        one member, or of every member of a source ensemble). Kept on the
+        CPU; never trained (the estimator trains a copy).
     feature_names : ndarray of str or None
         Names of the features the source was fitted on, for error messages.
     """
@@ -41,15 +41,20 @@ class PretrainedLayers:
         self.blocks = blocks
         self.feature_names = feature_names
 
+    def __setstate__(self, state):
+        vars(self).update(state)
+        # 0.1.0 pickled its blocks as Sequentials: the same layers, in HiddenBlocks.
+        self.blocks = as_hidden_blocks(self.blocks)
+
     @property
     def n_features(self):
         """Width of the input the reused layers expect."""
-        return self.blocks[0][0].in_features
+        return self.blocks[0].linear.in_features
 
     @property
     def output_width(self):
         """Width of the last reused hidden layer."""
-        return self.blocks[-1][0].out_features
+        return self.blocks[-1].linear.out_features
 
     @property
     def n_layers(self):
@@ -59,20 +64,18 @@ class PretrainedLayers:
     @property
     def n_members(self):
         """Number of members of the source (1 for a single network)."""
-        return self.blocks[0][0].ensemble_size
+        return self.blocks[0].ensemble_size
 
     @property
     def has_batchnorm(self):
-        return any(isinstance(m, nn.BatchNorm1d) for m in self.blocks.modules())
+        return any(block.norm is not None for block in self.blocks)
 
     def activation(self):
-        """The activation module of the first reused block (asked by type), or None."""
-        for layer in self.blocks[0][1:]:
-            if isinstance(layer, MemberActivation):
-                return layer.member(0)  # with member 0's parameters
-            if not isinstance(layer, (nn.BatchNorm1d, nn.Dropout, nn.AlphaDropout)):
-                return layer
-        return None
+        """The activation module of the first reused block, or None (member 0's of an ensemble)."""
+        activation = self.blocks[0].activation
+        if isinstance(activation, MemberActivation):
+            return activation.member(0)  # with member 0's parameters
+        return activation
 
     def architecture(self):
         """The estimator hyperparameters that describe the reused layers.
@@ -81,10 +84,10 @@ class PretrainedLayers:
         network's layers can start every member of any ensemble.
         """
         activation = self.activation()
-        name = activation_name(activation) if activation is not None else None
-        rates = [m.p for m in self.blocks.modules() if isinstance(m, (nn.Dropout, nn.AlphaDropout))]
+        name = None if activation is None else activation_name(activation)
+        rates = [block.dropout.p for block in self.blocks if block.dropout is not None]
         architecture = {
-            "hidden_layer_sizes": tuple(block[0].out_features for block in self.blocks),
+            "hidden_layer_sizes": tuple(block.linear.out_features for block in self.blocks),
             "activation": name if name is not None else copy.deepcopy(activation),
             "batchnorm": self.has_batchnorm,
             "dropout": rates[0] if rates else 0.0,
@@ -166,9 +169,9 @@ class PretrainedLayers:
         if module is None:
             module = source
         if hasattr(module, "hidden") and isinstance(module.hidden, nn.Sequential):
-            blocks = module.hidden
+            blocks = as_hidden_blocks(module.hidden)
         elif isinstance(module, nn.Sequential):
-            blocks = _blocks_of_sequential(module)
+            blocks = blocks_of_sequential(module)
         else:
             raise ValueError(
                 "source must be a fitted DeepClassifier or DeepRegressor, a path to "
@@ -177,13 +180,13 @@ class PretrainedLayers:
             )
         if len(blocks) == 0:
             raise ValueError("The source has no hidden layer to reuse.")
-        blocks = _as_member_blocks(copy.deepcopy(blocks).cpu())
+        blocks = copy.deepcopy(blocks).cpu()
         for param in blocks.parameters():
             param.requires_grad_(False)
         return cls(blocks, feature_names)
 
     def __repr__(self):
-        widths = tuple(block[0].out_features for block in self.blocks)
+        widths = tuple(block.linear.out_features for block in self.blocks)
         return f"PretrainedLayers(n_features={self.n_features}, hidden_layer_sizes={widths})"
 
 
@@ -192,49 +195,6 @@ def _describes(name, given, value):
     if name == "activation":
         return Activation(given) == Activation(value)
     return np.array_equal(np.atleast_1d(given), np.atleast_1d(value))
-
-
-def _as_member_blocks(blocks):
-    """``blocks`` with every ``nn.Linear`` and ``nn.BatchNorm1d`` as its one-member form."""
-    for block in blocks:
-        for i, layer in enumerate(block):
-            if isinstance(layer, nn.Linear):
-                block[i] = EnsembleLinear.from_linear(layer)
-            elif isinstance(layer, nn.BatchNorm1d) and not isinstance(layer, MemberBatchNorm):
-                block[i] = MemberBatchNorm.tiled(layer, 1)
-    return blocks
-
-
-def _follows_linear(layer):
-    """Whether ``layer`` may sit in a hidden block after its Linear layer."""
-    if isinstance(layer, (nn.BatchNorm1d, nn.Dropout, nn.AlphaDropout, nn.PReLU)):
-        return True
-    return next(layer.parameters(), None) is None  # a parameter-free activation
-
-
-def _blocks_of_sequential(sequential):
-    """Group a Sequential into hidden blocks, each starting at a Linear layer."""
-    layers = list(sequential)
-    if not layers or not isinstance(layers[0], nn.Linear):
-        raise ValueError("A torch.nn.Sequential source must start with a Linear layer.")
-    if isinstance(layers[-1], nn.Linear):
-        layers = layers[:-1]  # the source's output layer
-    blocks, current = [], []
-    for layer in layers:
-        if isinstance(layer, nn.Linear):
-            if current:
-                blocks.append(nn.Sequential(*current))
-            current = [layer]
-        elif _follows_linear(layer):
-            current.append(layer)
-        else:
-            raise ValueError(
-                "A torch.nn.Sequential source may hold Linear layers, activations, "
-                f"BatchNorm1d and Dropout; got {type(layer).__name__}."
-            )
-    if current:
-        blocks.append(nn.Sequential(*current))
-    return nn.Sequential(*blocks)
 
 
 class TransferMixin:

@@ -7,7 +7,8 @@ from torch import nn
 
 import sklearn_dnn._plan
 from sklearn_dnn import ACTIVATIONS, MLP, DeepClassifier, DeepRegressor
-from sklearn_dnn._architecture import Activation, Architecture, activation_name, check_warm_start
+from sklearn_dnn._activations import activation_name
+from sklearn_dnn._architecture import Activation, Architecture, check_warm_start
 from sklearn_dnn._layers import EnsembleLinear, MemberBatchNorm
 from sklearn_dnn._module import parameter_count
 
@@ -40,8 +41,8 @@ def test_activation_name_builds_that_module_in_every_layer(name):
     blocks = list(clf.module_.hidden)
     assert len(blocks) == 2
     for block in blocks:
-        assert isinstance(block[0], EnsembleLinear) and block[0].ensemble_size == 1
-        assert isinstance(block[-1], EXPECTED_ACTIVATION[name])
+        assert isinstance(block.linear, EnsembleLinear) and block.linear.ensemble_size == 1
+        assert isinstance(block.activation, EXPECTED_ACTIVATION[name])
     assert np.isfinite(clf.predict_proba(X)).all()
 
 
@@ -61,7 +62,7 @@ def test_activation_instance_is_copied_per_layer_and_keeps_its_settings():
     activation = nn.LeakyReLU(0.2)
     clf = DeepClassifier(hidden_layer_sizes=(4, 4), activation=activation, max_epochs=1)
     clf.fit(X, y)
-    used = [block[-1] for block in clf.module_.hidden]
+    used = [block.activation for block in clf.module_.hidden]
     assert all(isinstance(a, nn.LeakyReLU) and a.negative_slope == 0.2 for a in used)
     assert used[0] is not used[1] and activation not in used
 
@@ -70,7 +71,7 @@ def test_prelu_parameters_are_not_shared_between_layers():
     X, y = classification(n_samples=60)
     clf = DeepClassifier(hidden_layer_sizes=(4, 4), activation=nn.PReLU, max_epochs=1)
     clf.fit(X, y)
-    first, second = (block[-1].weight for block in clf.module_.hidden)
+    first, second = (block.activation.weight for block in clf.module_.hidden)
     assert first.data_ptr() != second.data_ptr()
 
 
@@ -79,9 +80,10 @@ def test_batchnorm_sits_between_linear_and_activation_and_drops_the_bias():
     clf = DeepClassifier(hidden_layer_sizes=(6, 6), batchnorm=True, max_epochs=2)
     clf.fit(X, y)
     for block in clf.module_.hidden:
-        assert [type(m) for m in block] == [EnsembleLinear, MemberBatchNorm, nn.ReLU]
-        assert isinstance(block[1], nn.BatchNorm1d)
-        assert block[0].bias is None
+        assert block.order == ("linear", "norm", "activation")
+        assert [type(m) for m in block.children()] == [EnsembleLinear, MemberBatchNorm, nn.ReLU]
+        assert isinstance(block.norm, nn.BatchNorm1d)
+        assert block.linear.bias is None and block.dropout is None
     assert clf.module_.output.bias is not None
 
 
@@ -94,7 +96,8 @@ def test_dropout_follows_each_activation_alpha_dropout_for_selu(activation, drop
         hidden_layer_sizes=(6, 6), activation=activation, dropout=0.3, max_epochs=1
     ).fit(X, y)
     for block in clf.module_.hidden:
-        assert type(block[-1]) is dropout_class and block[-1].p == 0.3
+        assert block.order == ("linear", "activation", "dropout")
+        assert type(block.dropout) is dropout_class and block.dropout.p == 0.3
 
 
 def test_no_dropout_layer_without_dropout():
@@ -309,7 +312,7 @@ def test_the_network_is_built_from_the_architecture():
     module = MLP(**architecture.module_kwargs())
     shapes = [tuple(layer.weight.shape) for layer in module.linear_layers()]
     assert shapes == [(2, 5, 3), (2, 4, 5), (2, 2, 4)]
-    assert isinstance(module.hidden[0][1], MemberBatchNorm)
+    assert isinstance(module.hidden[0].norm, MemberBatchNorm)
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")

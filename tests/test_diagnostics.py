@@ -187,8 +187,8 @@ def test_leaky_relu_reports_no_dead_units_where_relu_has_them():
         module = MLP(10, (8, 8), 3, activation=activation, dtype=torch.float64)
         with torch.no_grad():
             # X >= 0: units 1-4 never fire, units 5-8 always do.
-            module.hidden[0][0].weight[0, :4] = -1.0  # (members, units, inputs)
-            module.hidden[0][0].weight[0, 4:] = 1.0
+            module.hidden[0].linear.weight[0, :4] = -1.0  # (members, units, inputs)
+            module.hidden[0].linear.weight[0, 4:] = 1.0
         assert dead_unit_fractions(module, X)[0] == expected
 
 

@@ -34,8 +34,8 @@ def test_every_layer_stacks_the_members_weights():
     )
     shapes = [tuple(layer.weight.shape) for layer in clf.module_.linear_layers()]
     assert shapes == [(4, 5, 8), (4, 4, 5), (4, 3, 4)]
-    assert [tuple(b[1].running_mean.shape) for b in clf.module_.hidden] == [(20,), (16,)]
-    weights = clf.module_.hidden[0][0].weight.detach()
+    assert [tuple(b.norm.running_mean.shape) for b in clf.module_.hidden] == [(20,), (16,)]
+    weights = clf.module_.hidden[0].linear.weight.detach()
     # Each member starts from its own draws, and they stay apart.
     assert not any(torch.equal(weights[0], weights[e]) for e in range(1, 4))
 
@@ -43,8 +43,8 @@ def test_every_layer_stacks_the_members_weights():
 def test_members_of_an_ensemble_start_from_their_own_draws_and_the_first_from_the_singles():
     single = MLP(6, (5,), 2, seed=3)
     ensemble = MLP(6, (5,), 2, seed=3, ensemble_size=3)
-    first, second = ensemble.hidden[0][0].weight[0], ensemble.hidden[0][0].weight[1]
-    assert torch.equal(first, single.hidden[0][0].weight[0])  # the same generator stream
+    first, second = ensemble.hidden[0].linear.weight[0], ensemble.hidden[0].linear.weight[1]
+    assert torch.equal(first, single.hidden[0].linear.weight[0])  # the same generator stream
     assert not torch.equal(first, second)
 
 
@@ -94,7 +94,7 @@ def test_prelu_gets_parameters_per_member():
     clf = DeepClassifier(
         hidden_layer_sizes=(6,), activation="prelu", ensemble_size=2, learning_rate=0.05, **QUICK
     ).fit(X, y)
-    (slopes,) = list(clf.module_.hidden[0][-1].parameters())
+    (slopes,) = list(clf.module_.hidden[0].activation.parameters())
     assert slopes.shape[0] == 2
     assert not torch.equal(slopes[0], slopes[1])
 
@@ -127,7 +127,7 @@ def test_a_random_activation_follows_the_networks_mode(activation):
     np.testing.assert_array_equal(clf.predict_proba(X), first)
     assert torch.equal(torch.random.get_rng_state(), before)
     np.testing.assert_array_equal(pickle.loads(pickle.dumps(clf)).predict_proba(X), first)
-    wrapper = clf.module_.hidden[0][-1]
+    wrapper = clf.module_.hidden[0].activation
     assert dict(wrapper.named_children())["activation"] is wrapper.activation
     assert not wrapper.activation.training
 
@@ -427,11 +427,11 @@ def test_one_networks_layers_start_every_member():
     source = DeepClassifier(hidden_layer_sizes=(8, 6), batchnorm=True, **QUICK).fit(X, y)
     clf = DeepClassifier.from_pretrained(source, ensemble_size=3, **QUICK).fit(X, y)
     for got, want in zip(clf.module_.hidden, source.module_.hidden, strict=True):
-        width = want[1].running_mean.shape[0]
+        width = want.norm.running_mean.shape[0]
         for e in range(3):  # frozen: still the source's weights, in every member
-            torch.testing.assert_close(got[0].weight[e], want[0].weight[0])
+            torch.testing.assert_close(got.linear.weight[e], want.linear.weight[0])
             torch.testing.assert_close(
-                got[1].running_mean[e * width : (e + 1) * width], want[1].running_mean
+                got.norm.running_mean[e * width : (e + 1) * width], want.norm.running_mean
             )
     assert clf.predict_proba(X).shape == (100, 3)
 
@@ -442,7 +442,9 @@ def test_an_ensembles_layers_are_reused_member_by_member():
     clf = DeepClassifier.from_pretrained(source, **QUICK)
     assert clf.ensemble_size == 3
     clf.fit(X, y)
-    torch.testing.assert_close(clf.module_.hidden[0][0].weight, source.module_.hidden[0][0].weight)
+    torch.testing.assert_close(
+        clf.module_.hidden[0].linear.weight, source.module_.hidden[0].linear.weight
+    )
     with pytest.raises(ValueError, match="ensemble_size"):
         DeepClassifier.from_pretrained(source, ensemble_size=2)
 
@@ -451,7 +453,7 @@ def test_one_networks_dropout_serves_every_member_and_is_sampled():
     X, y = classification(n_samples=100)
     source = DeepClassifier(hidden_layer_sizes=(8,), dropout=0.3, **QUICK).fit(X, y)
     clf = DeepClassifier.from_pretrained(source, ensemble_size=3, **QUICK).fit(X, y)
-    assert type(clf.module_.hidden[0][-1]) is nn.Dropout
+    assert type(clf.module_.hidden[0].dropout) is nn.Dropout
     assert clf.module_.dropout_rates() == [0.3]
     result = clf.predict_uncertainty(X, n_samples=5, random_state=0, method="dropout")
     assert result.std.max() > 0.01
@@ -483,10 +485,10 @@ def test_an_ensembles_own_activation_is_reused_with_its_parameters():
     source = DeepClassifier(hidden_layer_sizes=(8,), activation=Scaled, ensemble_size=2, **QUICK)
     source.fit(X, y)
     clf = DeepClassifier.from_pretrained(source, **QUICK)
-    assert clf.activation.scale.item() == source.module_.hidden[0][-1].stacked[0][0].item()
+    assert clf.activation.scale.item() == source.module_.hidden[0].activation.stacked[0][0].item()
     clf.fit(X, y)
     torch.testing.assert_close(
-        clf.module_.hidden[0][-1].stacked[0], source.module_.hidden[0][-1].stacked[0]
+        clf.module_.hidden[0].activation.stacked[0], source.module_.hidden[0].activation.stacked[0]
     )
 
 

@@ -24,7 +24,7 @@ EXPECTED_STD = {
 def hidden_weight(**params):
     torch.manual_seed(0)
     module = MLP(FAN_IN, (FAN_OUT,), 2, **params)
-    return module.hidden[0][0].weight[0].detach().numpy()  # the one member's
+    return module.hidden[0].linear.weight[0].detach().numpy()  # the one member's
 
 
 def test_every_initializer_is_tested():
@@ -72,7 +72,7 @@ def test_auto_initializer_follows_the_activation(activation, expected):
 def test_biases_start_at_zero_and_output_layer_is_glorot():
     torch.manual_seed(0)
     module = MLP(FAN_IN, (FAN_OUT,), FAN_OUT, initializer="he_normal")
-    assert not module.hidden[0][0].bias.detach().any()
+    assert not module.hidden[0].linear.bias.detach().any()
     assert module.output.weight.std().item() == pytest.approx(np.sqrt(2 / (2 * FAN_OUT)), rel=0.03)
 
 
@@ -87,4 +87,4 @@ def test_callable_initializer_is_applied_to_every_hidden_layer():
     clf.fit(X, y)
     # After a single epoch every weight is still near its constant start.
     for block in clf.module_.hidden:
-        assert np.allclose(block[0].weight.detach().numpy(), 0.5, atol=0.05)
+        assert np.allclose(block.linear.weight.detach().numpy(), 0.5, atol=0.05)

@@ -62,8 +62,8 @@ def test_from_pretrained_takes_a_fitted_pipelines_last_step():
     pipe = make_pipeline(StandardScaler(), DeepClassifier(**FAST)).fit(raw(X), y)
     model = DeepClassifier.from_pretrained(pipe, max_epochs=2, random_state=0)
     assert model.hidden_layer_sizes == (16,)
-    source = pipe[-1].module_.hidden[0][0].weight.detach().numpy()
-    np.testing.assert_array_equal(model.pretrained.blocks[0][0].weight.numpy(), source)
+    source = pipe[-1].module_.hidden[0].linear.weight.detach().numpy()
+    np.testing.assert_array_equal(model.pretrained.blocks[0].linear.weight.numpy(), source)
     reused = make_pipeline(StandardScaler(), model).fit(raw(X), y)
     assert reused.predict(raw(X)).shape == (100,)
 

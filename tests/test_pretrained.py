@@ -30,7 +30,7 @@ def snapshot(module):
 
 def hidden_weight(model, i):
     """The weight matrix of hidden layer ``i`` of a single network (its one member)."""
-    return model.module_.hidden[i][0].weight[0].detach()
+    return model.module_.hidden[i].linear.weight[0].detach()
 
 
 def test_all_layers_frozen_by_default_and_new_output_layer(source):
@@ -60,8 +60,8 @@ def test_source_from_a_torch_sequential():
     X, y = classification(n_samples=100)
     clf = DeepClassifier.from_pretrained(sequential, **FIT).fit(X, y)
     blocks = list(clf.module_.hidden)
-    assert [type(m) for m in blocks[0]] == [EnsembleLinear, nn.ReLU]
-    assert [type(m) for m in blocks[1]] == [EnsembleLinear, nn.Tanh]
+    assert [type(m) for m in blocks[0].children()] == [EnsembleLinear, nn.ReLU]
+    assert [type(m) for m in blocks[1].children()] == [EnsembleLinear, nn.Tanh]
     assert clf.module_.output.in_features == 6  # the Sequential's output layer is dropped
     assert torch.equal(hidden_weight(clf, 1).float(), sequential[2].weight.detach())
 
@@ -74,7 +74,7 @@ def test_fitting_never_touches_the_source(source):
     for key, value in source.module_.state_dict().items():
         assert torch.equal(value, before[key]), key
     # The stored copy is untouched too, so a refit starts from the source again.
-    assert torch.equal(clf.pretrained.blocks[0][0].weight, before["hidden.0.0.weight"])
+    assert torch.equal(clf.pretrained.blocks[0].linear.weight, before["hidden.0.linear.weight"])
 
 
 def test_partial_freezing_keeps_the_first_layer_and_trains_the_second(source):
@@ -105,12 +105,12 @@ def test_frozen_batchnorm_keeps_its_running_statistics():
     before = snapshot(source.module_)
     shifted = X * 3 + 2
     clf = DeepClassifier.from_pretrained(source, **FIT).fit(shifted, y)
-    bn = clf.module_.hidden[0][1]
-    assert torch.equal(bn.running_mean, before["hidden.0.1.running_mean"])
-    assert torch.equal(bn.running_var, before["hidden.0.1.running_var"])
+    bn = clf.module_.hidden[0].norm
+    assert torch.equal(bn.running_mean, before["hidden.0.norm.running_mean"])
+    assert torch.equal(bn.running_var, before["hidden.0.norm.running_var"])
     released = DeepClassifier.from_pretrained(source, n_frozen=0, **FIT).fit(shifted, y)
     assert not torch.equal(
-        released.module_.hidden[0][1].running_mean, before["hidden.0.1.running_mean"]
+        released.module_.hidden[0].norm.running_mean, before["hidden.0.norm.running_mean"]
     )
 
 
@@ -129,7 +129,7 @@ def test_clone_and_grid_search_start_every_candidate_from_the_source(source):
     est = DeepClassifier.from_pretrained(source, **FIT)
     copy = clone(est)
     assert copy.pretrained is not est.pretrained
-    assert torch.equal(copy.pretrained.blocks[0][0].weight[0], hidden_weight(source, 0))
+    assert torch.equal(copy.pretrained.blocks[0].linear.weight[0], hidden_weight(source, 0))
     search = GridSearchCV(
         est,
         {"learning_rate": [1e-3, 1e-2], "n_frozen": [1, 2], "unfreeze_after": [None, 2]},
@@ -137,7 +137,7 @@ def test_clone_and_grid_search_start_every_candidate_from_the_source(source):
         error_score="raise",
     ).fit(X, y)
     assert len(search.cv_results_["params"]) == 8
-    assert torch.equal(est.pretrained.blocks[0][0].weight[0], hidden_weight(source, 0))
+    assert torch.equal(est.pretrained.blocks[0].linear.weight[0], hidden_weight(source, 0))
     best = search.best_estimator_
     # The first reused layer (n_frozen >= 1 in every candidate) keeps the
     # source's weights exactly when it is never released.
@@ -203,8 +203,8 @@ def test_max_norm_leaves_frozen_layers_untouched(source_16_16):
     model.fit(X, y)
     for i in range(2):
         np.testing.assert_array_equal(
-            model.module_.hidden[i][0].weight.detach(),
-            source_16_16.module_.hidden[i][0].weight.detach(),
+            model.module_.hidden[i].linear.weight.detach(),
+            source_16_16.module_.hidden[i].linear.weight.detach(),
         )
     head = model.module_.output.weight.detach()
     assert head.norm(dim=1).max() > 0.01  # max-norm is for hidden layers only

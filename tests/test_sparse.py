@@ -163,7 +163,7 @@ def test_a_sparse_ensemble_trains_as_the_dense_one(monkeypatch):
     # Frozen reused layers take sparse batches too.
     reuse = DeepRegressor.from_pretrained(reg, max_epochs=2, random_state=0).fit(Xs, y)
     np.testing.assert_array_equal(
-        reuse.module_.hidden[0][0].weight.detach(), reg.module_.hidden[0][0].weight.detach()
+        reuse.module_.hidden[0].linear.weight.detach(), reg.module_.hidden[0].linear.weight.detach()
     )
 
 

@@ -166,7 +166,7 @@ def test_samples_are_drawn_in_vectorized_passes():
     first, output = [], []
     hooks = [
         layer.register_forward_hook(lambda m, i, o, calls=calls: calls.append(len(i[0])))
-        for layer, calls in ((reg.module_.hidden[0][0], first), (reg.module_.output, output))
+        for layer, calls in ((reg.module_.hidden[0].linear, first), (reg.module_.output, output))
     ]
     try:
         reg.predict_uncertainty(X[:5], n_samples=100, random_state=0)
