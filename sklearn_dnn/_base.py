@@ -464,4 +464,5 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
 
     def _forward(self, X, finish=None):
         """Network outputs for ``X``: see :func:`~sklearn_dnn._inference.predict_outputs`."""
-        return predict_outputs(self.module_, self._input_tensor(X), finish, self.n_threads)
+        X = self._input_tensor(X)  # first: it checks that the estimator is fitted
+        return predict_outputs(self.module_, X, finish, self.n_threads)
