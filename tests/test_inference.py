@@ -157,10 +157,11 @@ def test_a_non_finite_output_in_any_chunk_raises_a_clear_error(monkeypatch):
         check_finite_outputs(np.array([[0.0, np.inf]]))
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_sampling_a_module_switched_to_training_runs_it_in_evaluation_mode():
     X, y = classification(n_samples=60)
     clf = DeepClassifier(
-        hidden_layer_sizes=(8,), dropout=0.5, ensemble_size=3, max_epochs=2, random_state=0
+        hidden_layer_sizes=(16,), dropout=0.2, ensemble_size=3, max_epochs=3, random_state=0
     ).fit(X, y)
     expected = clf.predict_uncertainty(X, method="ensemble").mean
     clf.module_.train()  # a user's doing; a fit leaves the module in evaluation mode
