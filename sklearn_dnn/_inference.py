@@ -126,7 +126,7 @@ def _fill(fields, part, start, n_rows, row_axes):
         fields[name][index] = value
 
 
-def _run(module, X, rows, outputs, finish, n_threads, row_axes=None):
+def _run(X, rows, outputs, finish, n_threads, row_axes=None):
     """The inference loop: ``finish(outputs(chunk))`` for every chunk of ``rows`` rows of X.
 
     ``outputs`` maps a chunk of rows (a dense tensor) to a tensor of raw
@@ -172,7 +172,7 @@ def predict_outputs(module, X, finish=None, n_threads=None):
     rows = rows_per_pass(X, module.ensemble_size, PREDICT_CHUNK_ROWS)
     if finish is None:
         finish = np.asarray
-    fields = _run(module, X, rows, module, lambda raw: {"out": finish(raw)}, n_threads)
+    fields = _run(X, rows, module, lambda raw: {"out": finish(raw)}, n_threads)
     return fields.get("out")
 
 
@@ -212,7 +212,7 @@ def sample_outputs(module, X, n_samples, generator, summarize, return_samples, n
     # (a sparse X) and pass the first layer once: fewer rows when wide.
     rows = rows_per_pass(X, copies * members, SAMPLES_PER_PASS)
     finish = lambda raw: summarize(raw, return_samples)  # noqa: E731
-    return _run(module, X, rows, outputs, finish, n_threads, row_axes={"samples": 1})
+    return _run(X, rows, outputs, finish, n_threads, row_axes={"samples": 1})
 
 
 def row_chunks(X, index):
