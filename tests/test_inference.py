@@ -171,3 +171,20 @@ def test_sampling_a_module_switched_to_training_runs_it_in_evaluation_mode():
     assert torch.equal(torch.random.get_rng_state(), state)
     np.testing.assert_array_equal(result.mean, expected)
     assert not clf.module_.training
+
+
+def test_dead_units_of_a_sparse_x_densify_a_chunk_at_a_time(monkeypatch):
+    module, X = _network(), _rows(100)
+    expected = dead_unit_fractions(module, X)
+    densified = []
+    original = SparseRows.__getitem__
+
+    def spy(self, index):
+        densified.append(len(index))
+        return original(self, index)
+
+    monkeypatch.setattr(SparseRows, "__getitem__", spy)
+    monkeypatch.setattr(sklearn_dnn._inference, "DENSE_CHUNK_BYTES", 80 * 30)  # 30 rows at once
+    found = dead_unit_fractions(module, SparseRows(sp.csr_matrix(X.numpy()), "cpu"))
+    np.testing.assert_array_equal(found, expected)
+    assert densified == [30, 30, 30, 10]  # never the 100 rows at once
