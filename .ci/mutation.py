@@ -31,6 +31,7 @@ CORE = [
     "sklearn_dnn/_callbacks.py",
     "sklearn_dnn/_schedules.py",
     "sklearn_dnn/_uncertainty.py",
+    "sklearn_dnn/_inference.py",
 ]
 # The suite without the slow files (scikit-learn's 122 checks, the default
 # benchmarks, the Dask cluster): what a mutant must fail.

@@ -22,21 +22,16 @@ from ._architecture import Architecture
 from ._checks import check_param_details, did_you_mean, warn, warn_if_unstable
 from ._diagnostics import check_gradient_health, dead_unit_fractions, gradient_norm_table
 from ._hyperparameters import declared
+from ._inference import predict_outputs
 from ._inspection import InspectionMixin
-from ._net import input_rows, rows_at_once
+from ._net import input_rows
 from ._params import validate_params
 from ._plan import prepare
 from ._pretrained import TransferMixin
 from ._threads import torch_threads
 from ._training import train
-from ._uncertainty import UncertaintyMixin, check_finite_outputs
+from ._uncertainty import UncertaintyMixin
 from .exceptions import InvalidParameterError
-
-# Rows per forward pass at prediction time: large enough to amortize
-# torch's per-call overhead, small enough to keep the activations in cache
-# and bound memory. Measured (200,000 x 50 rows, 3x100 MLP, one thread):
-# 4,096 rows 0.93 s and 0.63x X above X; 16,384 rows 1.06 s and 1.58x X.
-PREDICT_CHUNK_ROWS = 4096
 
 # The network computes in X's floating type when it is float32 (faster)
 # and in float64 otherwise, as scikit-learn's MLP does.
@@ -305,35 +300,6 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
         return input_rows(X.astype(self._numpy_dtype(), copy=False), weight.device)
 
     def _forward(self, X, finish=None):
-        """Network outputs for ``X`` as a float64 array, computed chunk by chunk.
-
-        An ensemble's module returns its members' outputs combined (mean
-        probabilities for a classifier, mean values for a regressor).
-
-        ``finish`` maps each chunk's raw outputs (float64, shape
-        (rows, n_outputs)) to the returned values (probabilities, say), so
-        that no array of the full size is made twice. The module is never
-        switched to training mode here, so predicting from several threads
-        at once is safe.
-        """
-        X = self._input_tensor(X)
-        module = self.module_
-        if module.training:  # only if a user switched it; a fit leaves it in eval mode
-            module.eval()
-        out = None
-        with torch.inference_mode(), torch_threads(self.n_threads):
-            # An ensemble's activations are ensemble_size times a network's: fewer
-            # rows per chunk keep them the same size (and in cache), which made
-            # 8 members' prediction 2.2x faster than 4,096-row chunks.
-            rows = max(1, PREDICT_CHUNK_ROWS // module.ensemble_size)
-            step = rows_at_once(X, rows)  # fewer for a wide sparse X
-            for start in range(0, len(X), step):
-                chunk = module(X[start : start + step]).cpu().numpy()
-                chunk = chunk.astype(np.float64)
-                check_finite_outputs(chunk)
-                if finish is not None:
-                    chunk = finish(chunk)
-                if out is None:
-                    out = np.empty((len(X), *chunk.shape[1:]), dtype=chunk.dtype)
-                out[start : start + len(chunk)] = chunk
-        return out
+        """Network outputs for ``X``: see :func:`~sklearn_dnn._inference.predict_outputs`."""
+        X = self._input_tensor(X)  # first: it checks that the estimator is fitted
+        return predict_outputs(self.module_, X, finish, self.n_threads)

@@ -32,6 +32,7 @@ from torch import nn
 
 from ._checks import warn
 from ._compat import tensor_norms
+from ._inference import evaluation_mode, row_chunks
 from .exceptions import GradientHealthWarning
 
 # The gradient of the input layer this many times smaller than the output
@@ -146,8 +147,10 @@ def dead_unit_fractions(module, X, max_rows=DEAD_UNIT_ROWS):
     module : MLP
         The network, used in evaluation mode (no dropout, batch
         normalization with its running statistics); left unchanged.
-    X : torch.Tensor of shape (n_rows, n_features)
-        Training rows; at most ``max_rows`` of them, evenly spaced, are used.
+    X : torch.Tensor or SparseRows of shape (n_rows, n_features)
+        Training rows; at most ``max_rows`` of them, evenly spaced, are
+        used, densified a chunk at a time within the inference budget
+        (:func:`~sklearn_dnn._inference.row_chunks`).
     max_rows : int, default=1000
 
     Returns
@@ -157,27 +160,32 @@ def dead_unit_fractions(module, X, max_rows=DEAD_UNIT_ROWS):
         is dead or not on its own).
     """
     rows = torch.as_tensor(np.linspace(0, len(X) - 1, min(len(X), max_rows)).round())
-    h = X[rows.long().to(X.device)]
     generator = torch.Generator().manual_seed(0)
-    fractions = []
-    was_training = module.training
-    module.eval()
-    try:
-        for block in module.hidden:
-            # Evaluation mode: the dropout that may follow the activation is the identity.
-            pre, activation = (nn.Sequential(*parts) for parts in block.split("activation"))
-            with torch.no_grad():
-                z = pre(h)
-            z.requires_grad_(True)
-            with torch.enable_grad():
-                a = activation(z)
-                projection = torch.randn(a.shape[-1:], generator=generator, dtype=a.dtype)
-                (slope,) = torch.autograd.grad((a * projection.to(a.device)).sum(), z)
-            # Rows are the second-to-last axis (an ensemble's are (members, rows, units)).
-            fractions.append((slope == 0).all(dim=-2).double().mean().item())
-            h = a.detach()
-    finally:
-        module.train(was_training)
+    projections, alive = [], []  # per hidden layer: drawn once; units alive on some row
+    with evaluation_mode(module):
+        for h in row_chunks(X, rows.long().to(X.device)):  # a wide sparse X: a few at a time
+            for i, block in enumerate(module.hidden):
+                # Evaluation mode: the dropout that may follow the activation is the identity.
+                pre, activation = (nn.Sequential(*parts) for parts in block.split("activation"))
+                with torch.no_grad():
+                    z = pre(h)
+                z.requires_grad_(True)
+                with torch.enable_grad():
+                    a = activation(z)
+                    if i == len(projections):
+                        projections.append(
+                            torch.randn(a.shape[-1:], generator=generator, dtype=a.dtype)
+                        )
+                    projection = projections[i].to(a.device)
+                    (slope,) = torch.autograd.grad((a * projection).sum(), z)
+                # Rows are the second-to-last axis (an ensemble's are (members, rows, units)).
+                chunk_alive = (slope != 0).any(dim=-2)
+                if i == len(alive):
+                    alive.append(chunk_alive)
+                else:
+                    alive[i] |= chunk_alive
+                h = a.detach()
+    fractions = [(~units).double().mean().item() for units in alive]
     return np.array(fractions, dtype=np.float64)
 
 

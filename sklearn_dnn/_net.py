@@ -15,6 +15,7 @@ from skorch.dataset import Dataset
 
 from ._callbacks import EpochLog
 from ._conventions import SkorchConventions
+from ._inference import fits_dense
 
 
 def as_tensor(array, device):
@@ -70,13 +71,14 @@ class SparseRows:
 
         A training batch holds every member's rows: dense, it takes
         ``members`` times a network's batch. Up to
-        :data:`DENSE_CHUNK_BYTES` it is made dense (the fastest path);
+        :data:`~sklearn_dnn._inference.DENSE_CHUNK_BYTES` it is made dense
+        (the fastest path);
         beyond, it stays a torch sparse COO tensor on ``device``, and the
         first layer densifies one member's rows at a time
         (:class:`~sklearn_dnn._layers.EnsembleLinear`).
         """
         members, n = index.shape
-        if members * n * self.shape[1] * self.dtype.itemsize <= DENSE_CHUNK_BYTES:
+        if fits_dense(self, members * n):
             return _by_member(self[index.reshape(-1)], members)
         coo = self.matrix[index.reshape(-1).cpu().numpy()].tocoo()
         member, row = np.divmod(coo.row.astype(np.int64), n)
@@ -87,22 +89,6 @@ class SparseRows:
         return torch.sparse_coo_tensor(
             indices, coo.data, shape, device=self.device, check_invariants=False
         )
-
-
-# The most bytes of dense inputs made at once (a prediction chunk, the rows
-# of a Monte-Carlo pass, a training batch of a sparse X): on wide inputs,
-# fewer rows at a time, or a batch that stays sparse.
-DENSE_CHUNK_BYTES = 64 * 2**20
-
-
-def rows_at_once(X, most):
-    """How many rows of ``X`` to process at once: ``most``, fewer for wide rows.
-
-    Caps the dense rows made at once to :data:`DENSE_CHUNK_BYTES` (a
-    sparse matrix's densified chunk, or a Monte-Carlo pass's rows).
-    """
-    row_bytes = X.shape[1] * (4 if X.dtype in (torch.float32, np.float32) else 8)
-    return max(1, min(most, DENSE_CHUNK_BYTES // max(row_bytes, 1)))
 
 
 def input_rows(X, device):

@@ -12,29 +12,20 @@ draw their masks from the call's own ``torch.Generator``
 predict with the same model meanwhile, and a seeded call gives the same
 numbers whatever other threads do.
 
-The summaries are computed chunk by chunk and written into arrays of the
-result's size: memory does not grow with ``n_samples`` unless the samples
-are returned.
+The passes run in :func:`~sklearn_dnn._inference.sample_outputs`, the
+one inference path: the summaries are computed chunk by chunk and written
+into arrays of the result's size, so memory does not grow with
+``n_samples`` unless the samples are returned.
 """
 
 from dataclasses import dataclass
 from numbers import Integral
 
 import numpy as np
-import torch
 from sklearn.utils.validation import check_is_fitted
 
-from ._module import forward_with_dropout
-from ._net import rows_at_once
+from ._inference import sample_outputs
 from ._seeding import draw_seed, make_generator
-from ._threads import torch_threads
-
-# Rows x samples pushed through the network in one forward pass: enough to
-# amortize torch's per-call overhead, small enough to keep the activations
-# in cache and bound memory (32 MiB of float32 per 1,000 hidden units).
-# Measured on 20,000 rows of a 3x100 MLP: 65,536 took 1.3x the time of
-# 8,192; below 8,192 the gain is a few percent.
-SAMPLES_PER_PASS = 8192
 
 # What ``predict_uncertainty``'s ``method`` takes.
 METHODS = frozenset({"auto", "ensemble", "dropout"})
@@ -101,73 +92,6 @@ class ClassificationUncertainty:
     samples: np.ndarray | None = None
 
     __repr__ = _short_repr
-
-
-def _fill(fields, part, start, stop):
-    """Write a chunk's summary fields into the full arrays (made at the first chunk)."""
-    for name, value in part.items():
-        if value is None:
-            fields.setdefault(name, None)
-            continue
-        row_axis = 1 if name == "samples" else 0
-        if name not in fields:
-            shape = list(value.shape)
-            shape[row_axis] = fields["n_rows"]
-            fields[name] = np.empty(shape, dtype=np.float64)
-        index = (slice(None),) * row_axis + (slice(start, stop),)
-        fields[name][index] = value
-
-
-def sample_summaries(module, X, n_samples, generator, summarize, return_samples):
-    """Summaries of sampled predictions for every row of ``X``.
-
-    The samples are the members of an ensemble (one deterministic pass,
-    ``generator`` None), or ``n_samples`` dropout passes, each through
-    every member (``n_samples * members`` samples). Each forward pass
-    carries ``n_samples`` copies of a chunk of rows, so the cost is a few
-    large matrix products rather than ``n_samples`` predict calls; the
-    copies are made after the layers before the first dropout layer, which
-    see each row once (:func:`~sklearn_dnn._module.forward_with_dropout`);
-    ``summarize(outputs, return_samples)`` turns a chunk's raw outputs, of
-    shape (samples, rows, n_outputs), into the result's fields for those
-    rows.
-
-    Raises
-    ------
-    ValueError
-        If the network produced non-finite outputs (as ``predict`` does).
-    """
-    members = module.ensemble_size
-    copies = 1 if generator is None else n_samples
-    # copies x members outputs of each row at once; the rows are densified
-    # (a sparse X) and pass the first layer once: fewer rows when wide.
-    most = max(1, SAMPLES_PER_PASS // (copies * members))
-    rows_per_pass = rows_at_once(X, most)
-    fields = {"n_rows": len(X)}
-    with torch.inference_mode():
-        for start in range(0, len(X), rows_per_pass):
-            rows = X[start : start + rows_per_pass]
-            if generator is None:
-                out = module.members(rows)
-            else:
-                out = forward_with_dropout(module, rows, generator, copies)
-            # (copies * rows, members, k) -> (copies * members, rows, k)
-            out = out.reshape(copies, len(rows), members, -1).transpose(1, 2)
-            out = out.reshape(copies * members, len(rows), -1).cpu().numpy().astype(np.float64)
-            check_finite_outputs(out)
-            _fill(fields, summarize(out, return_samples), start, start + len(rows))
-    del fields["n_rows"]
-    return fields
-
-
-def check_finite_outputs(outputs):
-    """Raise a ValueError when the network produced non-finite outputs."""
-    if not np.isfinite(outputs).all():
-        raise ValueError(
-            "The network produced non-finite outputs for some rows of X. "
-            "Their values are probably far outside the range seen in training; "
-            "scale X as it was scaled for fit."
-        )
 
 
 class UncertaintyMixin:
@@ -279,8 +203,13 @@ class UncertaintyMixin:
             raise ValueError(f"n_samples must be a positive integer; got {n_samples!r}.")
         X = self._input_tensor(X)
         generator = make_generator(draw_seed(random_state), X.device) if use_dropout else None
-        with torch_threads(self.n_threads):
-            fields = sample_summaries(
-                self.module_, X, n_samples, generator, self._task.summarize, return_samples
-            )
+        fields = sample_outputs(
+            self.module_,
+            X,
+            n_samples,
+            generator,
+            self._task.summarize,
+            return_samples,
+            self.n_threads,
+        )
         return self._task.uncertainty_result(**fields)

@@ -12,7 +12,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_dnn import DeepClassifier, DeepRegressor
-from sklearn_dnn._uncertainty import SAMPLES_PER_PASS
+from sklearn_dnn._inference import SAMPLES_PER_PASS
 
 from ._data import FAST, classification, regression
 
