@@ -52,8 +52,8 @@ from sklearn.model_selection import train_test_split  # noqa: E402
 from skorch.callbacks import Callback  # noqa: E402
 
 from sklearn_dnn import DeepClassifier, DeepRegressor  # noqa: E402
-from sklearn_dnn._callbacks import StopTraining  # noqa: E402
-from sklearn_dnn._layers import member_rows  # noqa: E402
+from sklearn_dnn._engine.callbacks import StopTraining  # noqa: E402
+from sklearn_dnn._nn.layers import member_rows  # noqa: E402
 
 
 class Criterion:

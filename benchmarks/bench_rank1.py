@@ -40,7 +40,7 @@ from sklearn.model_selection import train_test_split  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 from torch import nn  # noqa: E402
 
-from sklearn_dnn._module import MLP, combine_logits  # noqa: E402
+from sklearn_dnn._nn.mlp import MLP, combine_logits  # noqa: E402
 
 
 class RankOneLinear(nn.Module):

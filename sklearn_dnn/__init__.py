@@ -1,17 +1,20 @@
 """sklearn-dnn: scikit-learn estimators that train deep neural networks well."""
 
-from ._activations import ACTIVATIONS
+from . import _legacy
 from ._classifier import DeepClassifier
-from ._initializers import INITIALIZERS
+from ._engine.optimizers import OPTIMIZERS
+from ._engine.schedules import SCHEDULES
+from ._in_pipelines import find_learning_rate, predict_uncertainty
 from ._lr_finder import LearningRateFinder, RangeTestResult
-from ._module import MLP
-from ._optimizers import OPTIMIZERS
-from ._pipeline import find_learning_rate, predict_uncertainty
+from ._nn.activations import ACTIVATIONS
+from ._nn.initializers import INITIALIZERS
+from ._nn.mlp import MLP
 from ._pretrained import PretrainedLayers
 from ._regressor import DeepRegressor
-from ._schedules import SCHEDULES
 from ._uncertainty import ClassificationUncertainty, RegressionUncertainty
 from .exceptions import DivergenceWarning, GradientHealthWarning, TrainingDivergedError
+
+_legacy.install()  # the module paths of 0.1.0, for its pickles
 
 __version__ = "0.1.0"
 

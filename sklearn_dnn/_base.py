@@ -1,9 +1,9 @@
 """BaseDeepEstimator: hyperparameters, and ``fit`` in three phases.
 
-``fit`` = *prepare* (:func:`sklearn_dnn._plan.prepare`: validate, encode,
+``fit`` = *prepare* (:func:`sklearn_dnn._engine.plan.prepare`: validate, encode,
 split, every check; nothing on the estimator changes; the plan it returns
 holds every setting training reads), *train*
-(:func:`sklearn_dnn._training.train`, on a net nobody else sees) and
+(:func:`sklearn_dnn._engine.training.train`, on a net nobody else sees) and
 *commit* (:meth:`BaseDeepEstimator._commit`, the only place fitted
 attributes are assigned). An exception in the first two phases, a
 ``KeyboardInterrupt`` included, leaves the estimator exactly as it was,
@@ -18,19 +18,21 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._architecture import Architecture
-from ._checks import check_param_details, did_you_mean, warn, warn_if_unstable
 from ._diagnostics import check_gradient_health, dead_unit_fractions, gradient_norm_table
+from ._engine.divergence import warn_if_unstable
+from ._engine.inference import predict_outputs
+from ._engine.net import input_rows
+from ._engine.plan import prepare
+from ._engine.threads import torch_threads
+from ._engine.training import train
 from ._hyperparameters import declared
-from ._inference import predict_outputs
+from ._hyperparameters.checks import check_param_details, did_you_mean
+from ._hyperparameters.constraints import validate_params
 from ._inspection import InspectionMixin
-from ._net import input_rows
-from ._params import validate_params
-from ._plan import prepare
+from ._nn.architecture import Architecture
 from ._pretrained import TransferMixin
-from ._threads import torch_threads
-from ._training import train
 from ._uncertainty import UncertaintyMixin
+from ._warnings import warn
 from .exceptions import InvalidParameterError
 
 # The network computes in X's floating type when it is float32 (faster)
@@ -161,7 +163,7 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
         return None
 
     def _trained_architecture(self):
-        """The fitted network's :class:`~sklearn_dnn._architecture.Architecture`.
+        """The fitted network's :class:`~sklearn_dnn._nn.architecture.Architecture`.
 
         A model pickled by 0.1 has the raw hyperparameters instead
         (``_fitted_architecture``), from which it is derived.
@@ -300,6 +302,6 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
         return input_rows(X.astype(self._numpy_dtype(), copy=False), weight.device)
 
     def _forward(self, X, finish=None):
-        """Network outputs for ``X``: see :func:`~sklearn_dnn._inference.predict_outputs`."""
+        """Network outputs for ``X``: see :func:`~sklearn_dnn._engine.inference.predict_outputs`."""
         X = self._input_tensor(X)  # first: it checks that the estimator is fitted
         return predict_outputs(self.module_, X, finish, self.n_threads)

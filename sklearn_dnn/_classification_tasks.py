@@ -15,7 +15,7 @@ from sklearn.utils.validation import column_or_1d
 from torch import nn
 
 from ._class_weights import weigh_rows
-from ._module import combine_label_logits, combine_logits
+from ._nn.mlp import combine_label_logits, combine_logits
 from ._tasks import Task
 from ._uncertainty import ClassificationUncertainty
 

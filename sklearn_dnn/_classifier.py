@@ -7,7 +7,7 @@ from ._base import BaseDeepEstimator
 from ._classification_tasks import ClassificationTask, classification_task_class
 from ._docs import fill_doc
 from ._hyperparameters import declared
-from ._params import Options
+from ._hyperparameters.constraints import Options
 from ._tasks import CLASSIFIER_SCORINGS
 
 

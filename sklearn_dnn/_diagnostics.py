@@ -30,9 +30,9 @@ import torch
 from skorch.callbacks import Callback
 from torch import nn
 
-from ._checks import warn
 from ._compat import tensor_norms
-from ._inference import evaluation_mode, row_chunks
+from ._engine.inference import evaluation_mode, row_chunks
+from ._warnings import warn
 from .exceptions import GradientHealthWarning
 
 # The gradient of the input layer this many times smaller than the output
@@ -150,7 +150,7 @@ def dead_unit_fractions(module, X, max_rows=DEAD_UNIT_ROWS):
     X : torch.Tensor or SparseRows of shape (n_rows, n_features)
         Training rows; at most ``max_rows`` of them, evenly spaced, are
         used, densified a chunk at a time within the inference budget
-        (:func:`~sklearn_dnn._inference.row_chunks`).
+        (:func:`~sklearn_dnn._engine.inference.row_chunks`).
     max_rows : int, default=1000
 
     Returns

@@ -14,11 +14,11 @@ import joblib
 import numpy as np
 from torch import nn
 
-from ._activations import activation_name
-from ._architecture import Activation
-from ._blocks import as_hidden_blocks, blocks_of_sequential
-from ._layers import MemberActivation
-from ._pipeline import split_pipeline
+from ._in_pipelines import split_pipeline
+from ._nn.activations import activation_name
+from ._nn.architecture import Activation
+from ._nn.blocks import as_hidden_blocks, blocks_of_sequential
+from ._nn.layers import MemberActivation
 
 
 class PretrainedLayers:
@@ -30,7 +30,7 @@ class PretrainedLayers:
     Parameters
     ----------
     blocks : torch.nn.Sequential
-        One :class:`~sklearn_dnn._blocks.HiddenBlock` per hidden layer (of
+        One :class:`~sklearn_dnn._nn.blocks.HiddenBlock` per hidden layer (of
         one member, or of every member of a source ensemble). Kept on the
         CPU; never trained (the estimator trains a copy).
     feature_names : ndarray of str or None

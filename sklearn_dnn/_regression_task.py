@@ -9,7 +9,7 @@ import numpy as np
 from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
 from torch import nn
 
-from ._module import combine_values
+from ._nn.mlp import combine_values
 from ._target_scaling import standardization
 from ._tasks import Task
 from ._uncertainty import RegressionUncertainty

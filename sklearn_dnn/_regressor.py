@@ -5,7 +5,7 @@ from sklearn.base import RegressorMixin
 from ._base import BaseDeepEstimator
 from ._docs import fill_doc
 from ._hyperparameters import declared
-from ._params import Options
+from ._hyperparameters.constraints import Options
 from ._regression_task import RegressionTask
 from ._tasks import REGRESSOR_SCORINGS
 

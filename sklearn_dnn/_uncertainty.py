@@ -8,11 +8,11 @@ Sampling never changes the module: the network runs in evaluation mode
 (batch normalization keeps its running statistics, so a row's
 distribution never depends on the other rows) while the dropout layers
 draw their masks from the call's own ``torch.Generator``
-(:func:`~sklearn_dnn._module.forward_with_dropout`). Another thread may
+(:func:`~sklearn_dnn._nn.mlp.forward_with_dropout`). Another thread may
 predict with the same model meanwhile, and a seeded call gives the same
 numbers whatever other threads do.
 
-The passes run in :func:`~sklearn_dnn._inference.sample_outputs`, the
+The passes run in :func:`~sklearn_dnn._engine.inference.sample_outputs`, the
 one inference path: the summaries are computed chunk by chunk and written
 into arrays of the result's size, so memory does not grow with
 ``n_samples`` unless the samples are returned.
@@ -24,8 +24,8 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from ._inference import sample_outputs
-from ._seeding import draw_seed, make_generator
+from ._engine.inference import sample_outputs
+from ._engine.seeding import draw_seed, make_generator
 
 # What ``predict_uncertainty``'s ``method`` takes.
 METHODS = frozenset({"auto", "ensemble", "dropout"})

@@ -5,12 +5,12 @@ import pytest
 import torch
 from torch import nn
 
-import sklearn_dnn._plan
+import sklearn_dnn._engine.plan
 from sklearn_dnn import ACTIVATIONS, MLP, DeepClassifier, DeepRegressor
-from sklearn_dnn._activations import activation_name
-from sklearn_dnn._architecture import Activation, Architecture, check_warm_start
-from sklearn_dnn._layers import EnsembleLinear, MemberBatchNorm
-from sklearn_dnn._module import parameter_count
+from sklearn_dnn._nn.activations import activation_name
+from sklearn_dnn._nn.architecture import Activation, Architecture, check_warm_start
+from sklearn_dnn._nn.layers import EnsembleLinear, MemberBatchNorm
+from sklearn_dnn._nn.mlp import parameter_count
 
 from ._data import classification
 
@@ -161,7 +161,7 @@ def test_a_network_too_large_for_the_memory_is_refused_before_any_allocation(mon
     clf = DeepClassifier(max_epochs=1, early_stopping=False).fit(X, y)
     fitted = clf.module_
     # 10,000 members of 1000 x 1000 layers: 1e10 parameters, 150 GiB with their gradients.
-    monkeypatch.setattr(sklearn_dnn._plan, "memory_limit", lambda device: 16 * 2**30)
+    monkeypatch.setattr(sklearn_dnn._engine.plan, "memory_limit", lambda device: 16 * 2**30)
     clf.set_params(ensemble_size=10_000, hidden_layer_sizes=(1000, 1000))
     message = (
         r"too large for the memory: ensemble_size=10000 members with "
@@ -174,7 +174,7 @@ def test_a_network_too_large_for_the_memory_is_refused_before_any_allocation(mon
     # float32: half the size; and a network that fits trains.
     with pytest.raises(ValueError, match="37.8 GiB of weights"):
         clf.fit(X.astype(np.float32), y)
-    monkeypatch.setattr(sklearn_dnn._plan, "memory_limit", lambda device: 2**20)
+    monkeypatch.setattr(sklearn_dnn._engine.plan, "memory_limit", lambda device: 2**20)
     clf.set_params(ensemble_size=2, hidden_layer_sizes=(8,)).fit(X, y)
 
 
@@ -182,7 +182,7 @@ def test_the_memory_limit_falls_back_to_the_machines_then_to_a_fixed_cap(monkeyp
     import os
     import sys
 
-    from sklearn_dnn._plan import FALLBACK_MEMORY_BYTES, memory_limit
+    from sklearn_dnn._engine.plan import FALLBACK_MEMORY_BYTES, memory_limit
 
     assert memory_limit("cpu") > 2**20
     monkeypatch.setitem(sys.modules, "psutil", None)  # not installed

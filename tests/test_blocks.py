@@ -8,10 +8,10 @@ import torch
 from torch import nn
 
 from sklearn_dnn import DeepClassifier, DeepRegressor
-from sklearn_dnn._activations import activation_name
-from sklearn_dnn._blocks import HiddenBlock, blocks_of_sequential
-from sklearn_dnn._layers import EnsembleLinear, MemberActivation, MemberBatchNorm
-from sklearn_dnn._module import MLP
+from sklearn_dnn._nn.activations import activation_name
+from sklearn_dnn._nn.blocks import HiddenBlock, blocks_of_sequential
+from sklearn_dnn._nn.layers import EnsembleLinear, MemberActivation, MemberBatchNorm
+from sklearn_dnn._nn.mlp import MLP
 
 from ._data import classification, regression
 

@@ -283,7 +283,7 @@ def test_a_user_lr_scheduler_is_refused_with_a_schedule(item):
 
 
 def test_a_sparse_ensemble_batch_reaches_callbacks_member_after_member():
-    from sklearn_dnn._conventions import _member_major
+    from sklearn_dnn._engine.conventions import _member_major
 
     dense = torch.arange(2 * 3 * 4, dtype=torch.float64).view(2, 3, 4)  # (rows, members, features)
     dense[0, 1] = 0.0  # some zeros, as in a sparse batch

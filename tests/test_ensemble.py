@@ -10,9 +10,9 @@ from skorch.callbacks import Callback
 from torch import nn
 
 from sklearn_dnn import DeepClassifier, DeepRegressor
-from sklearn_dnn._callbacks import ClipGradNorm
-from sklearn_dnn._layers import EnsembleLinear, MemberActivation, MemberBatchNorm
-from sklearn_dnn._module import MLP, apply_dropout, drop_mask
+from sklearn_dnn._engine.callbacks import ClipGradNorm
+from sklearn_dnn._nn.layers import EnsembleLinear, MemberActivation, MemberBatchNorm
+from sklearn_dnn._nn.mlp import MLP, apply_dropout, drop_mask
 
 from ._data import classification, regression
 
@@ -510,7 +510,7 @@ def test_partial_fit_learning_rate_finder_and_search_take_ensembles():
 
 
 def test_combined_logits_are_the_log_of_the_mean_probability_and_stay_finite():
-    from sklearn_dnn._module import combine_logits
+    from sklearn_dnn._nn.mlp import combine_logits
 
     logits = torch.randn(40, 4, 6, dtype=torch.float64) * 30
     expected = torch.softmax(logits, dim=-1).mean(dim=1)

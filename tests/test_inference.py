@@ -5,10 +5,10 @@ import pytest
 import scipy.sparse as sp
 import torch
 
-import sklearn_dnn._inference
+import sklearn_dnn._engine.inference
 from sklearn_dnn import DeepClassifier
 from sklearn_dnn._diagnostics import dead_unit_fractions
-from sklearn_dnn._inference import (
+from sklearn_dnn._engine.inference import (
     DENSE_CHUNK_BYTES,
     PREDICT_CHUNK_ROWS,
     SAMPLES_PER_PASS,
@@ -20,8 +20,8 @@ from sklearn_dnn._inference import (
     rows_per_pass,
     sample_outputs,
 )
-from sklearn_dnn._module import MLP, combine_logits
-from sklearn_dnn._net import SparseRows
+from sklearn_dnn._engine.net import SparseRows
+from sklearn_dnn._nn.mlp import MLP, combine_logits
 
 from ._data import classification
 
@@ -66,7 +66,7 @@ def test_rows_at_once_caps_the_dense_bytes_and_keeps_one_row():
 
 def test_fits_dense_is_the_budget_to_the_byte(monkeypatch):
     X = SparseRows(sp.csr_matrix((200, 10), dtype=np.float64), "cpu")  # 80 bytes a row
-    monkeypatch.setattr(sklearn_dnn._inference, "DENSE_CHUNK_BYTES", 800)
+    monkeypatch.setattr(sklearn_dnn._engine.inference, "DENSE_CHUNK_BYTES", 800)
     assert fits_dense(X, 10)
     assert not fits_dense(X, 11)
     assert rows_at_once(X, 1000) == 10
@@ -90,7 +90,7 @@ def test_predictions_do_not_depend_on_the_chunk_size(monkeypatch, ensemble_size,
     module, X = _network(ensemble_size), _rows()
     with torch.inference_mode():
         whole = module(X).numpy()
-    monkeypatch.setattr(sklearn_dnn._inference, "PREDICT_CHUNK_ROWS", chunk * ensemble_size)
+    monkeypatch.setattr(sklearn_dnn._engine.inference, "PREDICT_CHUNK_ROWS", chunk * ensemble_size)
     passes = []
     module.register_forward_pre_hook(lambda m, args: passes.append(len(args[0])))
     out = predict_outputs(module, X)
@@ -105,7 +105,7 @@ def test_predictions_do_not_depend_on_the_chunk_size(monkeypatch, ensemble_size,
 def test_an_ensembles_samples_do_not_depend_on_the_chunk_size(monkeypatch, chunk):
     module, X = _network(ensemble_size=3), _rows(20)
     whole = sample_outputs(module, X, 1, None, _collect, return_samples=True)
-    monkeypatch.setattr(sklearn_dnn._inference, "SAMPLES_PER_PASS", 3 * chunk)
+    monkeypatch.setattr(sklearn_dnn._engine.inference, "SAMPLES_PER_PASS", 3 * chunk)
     chunked = sample_outputs(module, X, 1, None, _collect, return_samples=True)
     assert chunked["samples"].shape == (3, 20, 3)  # rows on the second axis
     for name in ("mean", "samples"):
@@ -122,11 +122,11 @@ def test_a_seeds_dropout_samples_follow_the_passes(monkeypatch):
         generator = torch.Generator().manual_seed(0)
         return sample_outputs(module, X, 5, generator, _collect, True)["samples"]
 
-    monkeypatch.setattr(sklearn_dnn._inference, "SAMPLES_PER_PASS", 100)  # 10 rows a pass
+    monkeypatch.setattr(sklearn_dnn._engine.inference, "SAMPLES_PER_PASS", 100)  # 10 rows a pass
     first = draw()
     assert first.shape == (10, 30, 3)
     np.testing.assert_array_equal(draw(), first)
-    monkeypatch.setattr(sklearn_dnn._inference, "SAMPLES_PER_PASS", 50)
+    monkeypatch.setattr(sklearn_dnn._engine.inference, "SAMPLES_PER_PASS", 50)
     assert not np.array_equal(draw(), first)
 
 
@@ -136,7 +136,9 @@ def test_dead_units_are_counted_over_every_chunk(monkeypatch):
         module.hidden[0].linear.bias.sub_(2.5)
     whole = dead_unit_fractions(module, X)
     assert 0 < whole[0] < 1
-    monkeypatch.setattr(sklearn_dnn._inference, "DENSE_CHUNK_BYTES", 80 * 7)  # 7 rows at once
+    monkeypatch.setattr(
+        sklearn_dnn._engine.inference, "DENSE_CHUNK_BYTES", 80 * 7
+    )  # 7 rows at once
     chunks = [len(c) for c in row_chunks(X, torch.arange(100))]
     assert chunks == [7] * 14 + [2]
     np.testing.assert_array_equal(dead_unit_fractions(module, X), whole)
@@ -147,7 +149,7 @@ def test_dead_units_are_counted_over_every_chunk(monkeypatch):
 def test_a_non_finite_output_in_any_chunk_raises_a_clear_error(monkeypatch):
     module, X = _network(), _rows(20)
     X[13, 4] = np.nan
-    monkeypatch.setattr(sklearn_dnn._inference, "PREDICT_CHUNK_ROWS", 5)
+    monkeypatch.setattr(sklearn_dnn._engine.inference, "PREDICT_CHUNK_ROWS", 5)
     with pytest.raises(ValueError, match="non-finite outputs .* scale X as it was scaled"):
         predict_outputs(module, X)
     with pytest.raises(ValueError, match="non-finite outputs"):
@@ -184,7 +186,9 @@ def test_dead_units_of_a_sparse_x_densify_a_chunk_at_a_time(monkeypatch):
         return original(self, index)
 
     monkeypatch.setattr(SparseRows, "__getitem__", spy)
-    monkeypatch.setattr(sklearn_dnn._inference, "DENSE_CHUNK_BYTES", 80 * 30)  # 30 rows at once
+    monkeypatch.setattr(
+        sklearn_dnn._engine.inference, "DENSE_CHUNK_BYTES", 80 * 30
+    )  # 30 rows at once
     found = dead_unit_fractions(module, SparseRows(sp.csr_matrix(X.numpy()), "cpu"))
     np.testing.assert_array_equal(found, expected)
     assert densified == [30, 30, 30, 10]  # never the 100 rows at once

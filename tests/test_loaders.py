@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from sklearn_dnn import DeepClassifier
-from sklearn_dnn._net import SliceLoader, TensorData
+from sklearn_dnn._engine.net import SliceLoader, TensorData
 
 from ._data import FAST, classification
 

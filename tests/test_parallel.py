@@ -12,7 +12,7 @@ import torch
 from sklearn.model_selection import GridSearchCV
 
 from sklearn_dnn import DeepClassifier, DeepRegressor
-from sklearn_dnn._threads import thread_limit, torch_threads
+from sklearn_dnn._engine.threads import thread_limit, torch_threads
 
 from ._data import classification, regression
 

@@ -7,9 +7,9 @@ import pytest
 from sklearn.base import clone
 
 from sklearn_dnn import DeepClassifier, DeepRegressor
-from sklearn_dnn._architecture import ARCHITECTURE_SETTINGS
 from sklearn_dnn._hyperparameters import HYPERPARAMETERS, WARM_START_FIXED, WARM_START_HONOURED
-from sklearn_dnn._params import Interval, validate_params
+from sklearn_dnn._hyperparameters.constraints import Interval, validate_params
+from sklearn_dnn._nn.architecture import ARCHITECTURE_SETTINGS
 
 from ._data import classification, regression
 

@@ -8,6 +8,7 @@ stopping and diagnostics; an ensemble of three with PReLU, dropout and a
 schedule; a classifier that reuses another's layers, one of them frozen.
 """
 
+import importlib
 import pickle
 import warnings
 from pathlib import Path
@@ -71,3 +72,29 @@ def test_a_0_1_0_ensemble_with_dropout_samples_both(pickled):
     result = entry["model"].predict_uncertainty(entry["X"][:5], n_samples=4, random_state=0)
     assert result.mean.shape == (5, 2)
     np.testing.assert_allclose(result.mean.sum(axis=1), 1.0, rtol=1e-6)
+
+
+# The modules of 0.1.0 (git ls-tree 6a7456e sklearn_dnn/), by the names its pickles use.
+MODULES_0_1_0 = (
+    "_activations _base _callbacks _checks _classifier _compat _diagnostics _docs _groups "
+    "_initializers _inspection _layers _lr_finder _module _net _optimizers _params _pipeline "
+    "_plan _plotting _pretrained _regressor _schedules _seeding _tasks _threads _training "
+    "_uncertainty exceptions"
+).split()
+
+
+@pytest.mark.parametrize("old", MODULES_0_1_0)
+def test_every_0_1_0_module_path_still_imports(old):
+    importlib.import_module(f"sklearn_dnn.{old}")
+
+
+def test_an_old_path_finds_the_names_where_they_live_now():
+    from sklearn_dnn._engine.net import TrainingNet
+    from sklearn_dnn._nn.blocks import DROPOUT_LAYERS
+    from sklearn_dnn._nn.mlp import MLP
+
+    old_module = importlib.import_module("sklearn_dnn._module")
+    assert old_module.MLP is MLP and old_module.DROPOUT_LAYERS is DROPOUT_LAYERS
+    assert importlib.import_module("sklearn_dnn._net").TrainingNet is TrainingNet
+    with pytest.raises(AttributeError, match="0.1.0 path"):
+        old_module.no_such_name  # noqa: B018

@@ -8,9 +8,9 @@ import pytest
 from torch import nn
 
 from sklearn_dnn import DeepClassifier, DeepRegressor
-from sklearn_dnn._architecture import Activation, Architecture
-from sklearn_dnn._plan import Stopping, prepare
-from sklearn_dnn._training import train
+from sklearn_dnn._engine.plan import Stopping, prepare
+from sklearn_dnn._engine.training import train
+from sklearn_dnn._nn.architecture import Activation, Architecture
 
 from ._data import classification, regression
 

@@ -11,7 +11,7 @@ from sklearn.model_selection import GridSearchCV
 from torch import nn
 
 from sklearn_dnn import DeepClassifier, DeepRegressor
-from sklearn_dnn._layers import EnsembleLinear
+from sklearn_dnn._nn.layers import EnsembleLinear
 
 from ._data import classification, regression
 

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-import sklearn_dnn._inference
-import sklearn_dnn._layers
+import sklearn_dnn._engine.inference
+import sklearn_dnn._nn.layers
 from sklearn_dnn import DeepClassifier, DeepRegressor
-from sklearn_dnn._net import SparseRows
+from sklearn_dnn._engine.net import SparseRows
 
 from ._data import classification, regression
 
@@ -84,14 +84,14 @@ def test_sparse_x_is_densified_a_batch_or_a_chunk_at_a_time(monkeypatch):
         return out
 
     monkeypatch.setattr(SparseRows, "__getitem__", spy)
-    monkeypatch.setattr(sklearn_dnn._inference, "PREDICT_CHUNK_ROWS", 50)
+    monkeypatch.setattr(sklearn_dnn._engine.inference, "PREDICT_CHUNK_ROWS", 50)
     clf = DeepClassifier(**FAST).fit(Xs, y)
     assert densified and max(densified) == 20  # a mini-batch
     densified.clear()
     clf.predict_proba(Xs)
     assert densified == [50, 50, 50, 50]  # a prediction chunk
     densified.clear()
-    monkeypatch.setattr(sklearn_dnn._inference, "SAMPLES_PER_PASS", 200)
+    monkeypatch.setattr(sklearn_dnn._engine.inference, "SAMPLES_PER_PASS", 200)
     clf.predict_uncertainty(Xs, n_samples=4, random_state=0)
     assert densified == [50, 50, 50, 50]  # 200 / 4 samples rows per pass
 
@@ -109,7 +109,7 @@ def test_prediction_chunks_of_a_wide_sparse_x_stay_small(monkeypatch):
 
     monkeypatch.setattr(SparseRows, "__getitem__", spy)
     # 10 float64 features: 80 bytes a row, so a 4,000-byte budget is 50 rows at once
-    monkeypatch.setattr(sklearn_dnn._inference, "DENSE_CHUNK_BYTES", 4000)
+    monkeypatch.setattr(sklearn_dnn._engine.inference, "DENSE_CHUNK_BYTES", 4000)
     expected = clf.predict_proba(Xs.toarray())
     np.testing.assert_allclose(clf.predict_proba(Xs), expected, **SAME_MODEL)
     assert [len(chunk) for chunk in densified] == [50, 50, 50, 50]
@@ -123,7 +123,7 @@ def test_an_ensembles_sparse_batches_are_densified_one_member_at_a_time(monkeypa
     X, y = classification(n_samples=200)
     Xs = sparse_version(X)
     blocks, densified = [], []
-    dense_rows = sklearn_dnn._layers._dense_rows
+    dense_rows = sklearn_dnn._nn.layers._dense_rows
     original = SparseRows.__getitem__
 
     def spy_rows(h, e):
@@ -134,14 +134,14 @@ def test_an_ensembles_sparse_batches_are_densified_one_member_at_a_time(monkeypa
         densified.append(len(index))
         return original(self, index)
 
-    monkeypatch.setattr(sklearn_dnn._layers, "_dense_rows", spy_rows)
+    monkeypatch.setattr(sklearn_dnn._nn.layers, "_dense_rows", spy_rows)
     monkeypatch.setattr(SparseRows, "__getitem__", spy_getitem)
     # A batch of 4 members' 20 rows of 10 float64 features takes 6,400 bytes dense.
-    monkeypatch.setattr(sklearn_dnn._inference, "DENSE_CHUNK_BYTES", 6400)
+    monkeypatch.setattr(sklearn_dnn._engine.inference, "DENSE_CHUNK_BYTES", 6400)
     DeepClassifier(ensemble_size=4, early_stopping=False, **FAST).fit(Xs, y)
     assert densified == [80] * 30 and not blocks  # up to the budget, dense: the fastest
     densified.clear()
-    monkeypatch.setattr(sklearn_dnn._inference, "DENSE_CHUNK_BYTES", 6399)
+    monkeypatch.setattr(sklearn_dnn._engine.inference, "DENSE_CHUNK_BYTES", 6399)
     DeepClassifier(ensemble_size=4, early_stopping=False, **FAST).fit(Xs, y)
     assert not densified  # beyond, no batch of every member's rows is made dense
     # One member's 20 rows at a time: forward and backward, 4 members, 10 batches, 3 epochs.
@@ -153,7 +153,7 @@ def test_a_sparse_ensemble_trains_as_the_dense_one(monkeypatch):
     Xs = sparse_version(X)
     weight = np.r_[np.zeros(10), np.linspace(0.5, 2, 110)]
     params = dict(ensemble_size=3, bootstrap=True, early_stopping=True, **FAST)
-    monkeypatch.setattr(sklearn_dnn._inference, "DENSE_CHUNK_BYTES", 1000)  # sparse batches
+    monkeypatch.setattr(sklearn_dnn._engine.inference, "DENSE_CHUNK_BYTES", 1000)  # sparse batches
     reg = DeepRegressor(**params).fit(Xs, y, sample_weight=weight)
     dense = DeepRegressor(**params).fit(Xs.toarray(), y, sample_weight=weight)
     # The same products, one member at a time instead of a batched one.

@@ -7,7 +7,7 @@ import pytest
 
 from sklearn_dnn import DeepClassifier, DeepRegressor
 from sklearn_dnn._classification_tasks import ClassificationTask
-from sklearn_dnn._plan import AUTO_EARLY_STOPPING_ROWS, split_rows
+from sklearn_dnn._engine.plan import AUTO_EARLY_STOPPING_ROWS, split_rows
 from sklearn_dnn._regression_task import RegressionTask
 
 from ._data import FAST, classification, regression

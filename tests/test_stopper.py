@@ -7,7 +7,7 @@ import torch
 from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_dnn import DeepClassifier
-from sklearn_dnn._callbacks import Stopper, StopTraining
+from sklearn_dnn._engine.callbacks import Stopper, StopTraining
 
 from ._data import classification
 

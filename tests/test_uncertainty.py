@@ -12,7 +12,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_dnn import DeepClassifier, DeepRegressor
-from sklearn_dnn._inference import SAMPLES_PER_PASS
+from sklearn_dnn._engine.inference import SAMPLES_PER_PASS
 
 from ._data import FAST, classification, regression
 
@@ -184,7 +184,7 @@ def test_samples_are_drawn_in_vectorized_passes():
 
 @pytest.mark.parametrize("ensemble_size", [1, 3])
 def test_the_layers_before_dropout_run_once_per_row_with_the_same_samples(ensemble_size):
-    from sklearn_dnn._module import forward_with_dropout
+    from sklearn_dnn._nn.mlp import forward_with_dropout
 
     X, y = classification(n_samples=60)
     clf = DeepClassifier(

@@ -17,8 +17,8 @@ from sklearn_dnn import (
     DivergenceWarning,
     TrainingDivergedError,
 )
-from sklearn_dnn._callbacks import DivergenceGuard
-from sklearn_dnn._checks import EXPLOSION_FACTOR, warn_if_unstable
+from sklearn_dnn._engine.callbacks import DivergenceGuard
+from sklearn_dnn._engine.divergence import EXPLOSION_FACTOR, warn_if_unstable
 
 from ._data import FAST, classification, regression
 

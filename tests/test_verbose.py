@@ -9,7 +9,7 @@ import pytest
 from skorch.callbacks import ProgressBar
 
 from sklearn_dnn import DeepClassifier
-from sklearn_dnn._callbacks import EpochLog, _duration
+from sklearn_dnn._engine.callbacks import EpochLog, _duration
 
 from ._data import classification
 

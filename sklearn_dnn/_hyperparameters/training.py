@@ -6,9 +6,9 @@ optimizer's the same way.
 
 from numbers import Integral, Real
 
-from ._params import FIXED, Hyperparameter, Interval, Options
-from ._pretrained import PretrainedLayers
-from ._tasks import CLASSIFIER_SCORINGS, REGRESSOR_SCORINGS
+from .._pretrained import PretrainedLayers
+from .._tasks import CLASSIFIER_SCORINGS, REGRESSOR_SCORINGS
+from .constraints import FIXED, Hyperparameter, Interval, Options
 
 TRAINING_HYPERPARAMETERS = (
     Hyperparameter(

@@ -13,9 +13,9 @@ from scipy import sparse
 from skorch import NeuralNet
 from skorch.dataset import Dataset
 
-from ._callbacks import EpochLog
-from ._conventions import SkorchConventions
-from ._inference import fits_dense
+from .callbacks import EpochLog
+from .conventions import SkorchConventions
+from .inference import fits_dense
 
 
 def as_tensor(array, device):
@@ -71,11 +71,11 @@ class SparseRows:
 
         A training batch holds every member's rows: dense, it takes
         ``members`` times a network's batch. Up to
-        :data:`~sklearn_dnn._inference.DENSE_CHUNK_BYTES` it is made dense
+        :data:`~sklearn_dnn._engine.inference.DENSE_CHUNK_BYTES` it is made dense
         (the fastest path);
         beyond, it stays a torch sparse COO tensor on ``device``, and the
         first layer densifies one member's rows at a time
-        (:class:`~sklearn_dnn._layers.EnsembleLinear`).
+        (:class:`~sklearn_dnn._nn.layers.EnsembleLinear`).
         """
         members, n = index.shape
         if fits_dense(self, members * n):
@@ -278,7 +278,7 @@ class TrainingNet(SkorchConventions, NeuralNet):
     a weight of None means equal weights.
     While training, ``l1 * sum(|W|) + l2 * sum(W ** 2)`` over the weight
     matrices that train (not the biases, not batch normalization, not
-    frozen layers: see :class:`~sklearn_dnn._groups.ParameterGroups`) is
+    frozen layers: see :class:`~sklearn_dnn._engine.groups.ParameterGroups`) is
     added to the weighted mean loss, as Keras' kernel regularizers do.
     The optimizer gets the groups' parameter groups.
 
@@ -295,7 +295,7 @@ class TrainingNet(SkorchConventions, NeuralNet):
     (in evaluation mode the module combines its members' outputs).
 
     Callbacks and scorers see the net as skorch's own and scikit-learn's
-    would (see :class:`~sklearn_dnn._conventions.SkorchConventions`), so
+    would (see :class:`~sklearn_dnn._engine.conventions.SkorchConventions`), so
     skorch's ``EpochScoring("accuracy")``, say, scores the right thing.
     """
 

@@ -18,10 +18,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._activations import activation_family, make_activation
-from ._blocks import HiddenBlock, as_hidden_blocks, blocks_for_members, upgrade_state_dict
-from ._initializers import initialize_weight
-from ._layers import EnsembleLinear, MemberBatchNorm, member_activation
+from .activations import activation_family, make_activation
+from .blocks import HiddenBlock, as_hidden_blocks, blocks_for_members, upgrade_state_dict
+from .initializers import initialize_weight
+from .layers import EnsembleLinear, MemberBatchNorm, member_activation
 
 # The SELU constants behind AlphaDropout (Klambauer et al., 2017).
 _SELU_ALPHA_PRIME = 1.7580993408473766
@@ -166,7 +166,7 @@ def _repeat_rows(h, copies):
 class MLP(nn.Module):
     """A stack of hidden blocks followed by a linear output layer, for one or more members.
 
-    Each hidden block is a :class:`~sklearn_dnn._blocks.HiddenBlock`,
+    Each hidden block is a :class:`~sklearn_dnn._nn.blocks.HiddenBlock`,
     ``Linear -> [BatchNorm1d] -> activation -> [Dropout]`` with named
     parts, in ``self.hidden`` (a ``Sequential``); the output layer,
     ``self.output``, returns raw scores (logits for a classifier).
@@ -174,7 +174,7 @@ class MLP(nn.Module):
     An ensemble of ``ensemble_size`` networks is one module: every layer
     holds the members' weights stacked on a leading axis
     (``EnsembleLinear``, ``MemberBatchNorm`` and ``MemberActivation``, in
-    ``sklearn_dnn._layers``) and runs them in batched operations. A
+    ``sklearn_dnn._nn.layers``) and runs them in batched operations. A
     plain network is the ensemble of one member; nothing else differs.
 
     :meth:`members` takes (rows, features), the same rows for every
@@ -194,9 +194,9 @@ class MLP(nn.Module):
     n_outputs : int
         Width of the output layer.
     activation : str, torch.nn.Module instance or subclass
-        See :func:`sklearn_dnn._activations.make_activation`.
+        See :func:`sklearn_dnn._nn.activations.make_activation`.
     initializer : str or callable
-        See :func:`sklearn_dnn._initializers.get_initializer`; applied to
+        See :func:`sklearn_dnn._nn.initializers.get_initializer`; applied to
         every hidden weight matrix. The output layer uses Glorot uniform.
     batchnorm : bool
         Add ``BatchNorm1d`` between each hidden Linear layer (which then

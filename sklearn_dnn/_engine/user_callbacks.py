@@ -12,7 +12,7 @@ import copy
 
 from skorch.callbacks import Callback, EarlyStopping, LRScheduler
 
-from ._diagnostics import RECORDER_NAME
+from .._diagnostics import RECORDER_NAME
 
 # The names of the callbacks sklearn-dnn adds (and skorch's defaults): a
 # user's callback may not take one of them.

@@ -1,59 +1,14 @@
-"""Checks with clear messages: of hyperparameters, and of a finished training run."""
+"""Checks of hyperparameters that their declared constraints cannot state, and "did you mean"."""
 
 import difflib
-import inspect
-import math
-import os
-import warnings
 from numbers import Integral
 
-import joblib
 import numpy as np
-import sklearn
 import torch
 from torch import nn
 
-from ._activations import make_activation
-from ._params import string_options
-from .exceptions import DivergenceWarning
-
-# Frames in these folders are never blamed for a warning: ours, and the
-# scikit-learn and joblib machinery (Pipeline, search, parallel workers)
-# between the user's line and our code.
-_INTERNAL_DIRS = tuple(
-    os.path.dirname(module.__file__) + os.sep for module in (sklearn, joblib)
-) + (os.path.dirname(__file__) + os.sep,)
-
-
-def warn(message, category):
-    """``warnings.warn`` attributed to the user's line.
-
-    The warning points at the first frame outside sklearn-dnn,
-    scikit-learn and joblib: the user's ``fit`` call, also through a
-    Pipeline or a search.
-    """
-    frame = inspect.currentframe().f_back
-    level = 2  # the caller of this function
-    while frame is not None and frame.f_code.co_filename.startswith(_INTERNAL_DIRS):
-        frame = frame.f_back
-        level += 1
-    warnings.warn(message, category, stacklevel=level)
-
-
-# When a training loss has gone wrong: one rule, read by DivergenceGuard
-# during training and by warn_if_unstable after it. Its reference is the
-# training loss of the network's first epoch (of its first fit, when a warm
-# start or partial_fit continues it), about the loss of the untrained
-# network, which a working fit only lowers.
-# - An epoch whose training loss is not finite, or above DIVERGED_FACTOR
-#   times the reference, has diverged: the fit fails with a
-#   TrainingDivergedError and the estimator stays as it was. (A regression
-#   loss 1e4 times the untrained one is 100 target standard deviations off;
-#   a log-loss of 1e4 has logits in the thousands: no such model is usable.)
-# - A fit whose training loss went above EXPLOSION_FACTOR times the
-#   reference, or ended above its own first epoch's, gets a DivergenceWarning.
-EXPLOSION_FACTOR = 100.0
-DIVERGED_FACTOR = 1e4
+from .._nn.activations import make_activation
+from .constraints import string_options
 
 
 def did_you_mean(estimator):
@@ -152,44 +107,3 @@ def _check_activation(activation):
             f"activation={activation!r} must keep the shape of its input (an elementwise "
             f"function); a (2, 3) batch came out as {getattr(out, 'shape', type(out))}."
         )
-
-
-def divergence(loss, reference):
-    """How an epoch's training loss ``loss`` diverged, or None (see ``DIVERGED_FACTOR``).
-
-    ``reference`` is the network's first epoch's training loss.
-    """
-    if not math.isfinite(loss):
-        return f"became {loss}"
-    if 0 < reference and loss > DIVERGED_FACTOR * reference:
-        return (
-            f"grew to {loss:.3g}, over {DIVERGED_FACTOR:g} times the first epoch's {reference:.3g}"
-        )
-    return None
-
-
-def warn_if_unstable(history, n_before, learning_rate):
-    """Warn when this fit's training loss exploded or ended above its start.
-
-    This fit's epochs are those of ``history`` after the first
-    ``n_before``. Exploded means above ``EXPLOSION_FACTOR`` times the
-    network's first epoch's loss (see ``DIVERGED_FACTOR``).
-    """
-    reference = history[0]["train_loss"]
-    losses = np.array([epoch["train_loss"] for epoch in history[n_before:]])
-    worst = int(losses.argmax())
-    if losses[worst] > EXPLOSION_FACTOR * reference:
-        what = (
-            f"exploded to {losses[worst]:.3g} in epoch {n_before + worst + 1} "
-            f"(epoch 1: {reference:.3g})"
-        )
-    elif len(losses) > 1 and losses[-1] > losses[0]:
-        what = f"ended at {losses[-1]:.3g}, above its first epoch's {losses[0]:.3g}"
-    else:
-        return
-    warn(
-        f"The training loss {what}: training was unstable. Lower "
-        f"learning_rate (it is {learning_rate}), set clip_grad_norm, or "
-        "scale the inputs (for example with sklearn.preprocessing.StandardScaler).",
-        DivergenceWarning,
-    )

@@ -1,6 +1,6 @@
 """The hyperparameters of the network and of its optimization, each declared once.
 
-Each :class:`~sklearn_dnn._params.Hyperparameter` gives what the
+Each :class:`~sklearn_dnn._hyperparameters.constraints.Hyperparameter` gives what the
 hyperparameter accepts, what a warm start does when it changes and its
 docstring entry; ``_hyperparameters.py`` derives the estimators'
 constraints, the warm-start tables and their docs from them. The
@@ -12,11 +12,11 @@ from numbers import Integral, Real
 
 from torch import nn
 
-from ._activations import ACTIVATIONS
-from ._initializers import INITIALIZERS
-from ._optimizers import OPTIMIZERS
-from ._params import FIXED, Hyperparameter, Interval, Options
-from ._schedules import SCHEDULES
+from .._engine.optimizers import OPTIMIZERS
+from .._engine.schedules import SCHEDULES
+from .._nn.activations import ACTIVATIONS
+from .._nn.initializers import INITIALIZERS
+from .constraints import FIXED, Hyperparameter, Interval, Options
 
 MODEL_HYPERPARAMETERS = (
     Hyperparameter(

@@ -23,7 +23,9 @@ import torch
 from skorch.callbacks import ProgressBar
 from skorch.helper import predefined_split
 
-from ._callbacks import (
+from .._diagnostics import RECORDER_NAME, GradientNormRecorder
+from .._nn.mlp import MLP
+from .callbacks import (
     ClipGradNorm,
     DivergenceGuard,
     EpochRecorder,
@@ -32,12 +34,10 @@ from ._callbacks import (
     StopTraining,
     Unfreeze,
 )
-from ._diagnostics import RECORDER_NAME, GradientNormRecorder
-from ._module import MLP
-from ._net import SliceLoader, TrainingNet
-from ._optimizers import make_optimizer
-from ._schedules import make_schedule
-from ._threads import torch_threads
+from .net import SliceLoader, TrainingNet
+from .optimizers import make_optimizer
+from .schedules import make_schedule
+from .threads import torch_threads
 
 
 def build_net(plan):

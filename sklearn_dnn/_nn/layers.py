@@ -1,6 +1,6 @@
 """The layers of an ensemble: every member's weights stacked on a leading axis.
 
-An ensemble of ``ensemble_size`` networks is one :class:`~sklearn_dnn._module.MLP`
+An ensemble of ``ensemble_size`` networks is one :class:`~sklearn_dnn._nn.mlp.MLP`
 whose layers hold all members at once: :class:`EnsembleLinear` (one matrix
 product, or one batched product, for every member), :class:`MemberBatchNorm`
 (statistics per member and unit) and :class:`MemberActivation` (an
@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call
 
-from ._activations import ELEMENTWISE_ACTIVATIONS
+from .activations import ELEMENTWISE_ACTIVATIONS
 
 
 class EnsembleLinear(nn.Module):

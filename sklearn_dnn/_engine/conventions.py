@@ -4,7 +4,7 @@ The training net's batches, predictions and way of stopping differ from a
 plain skorch ``NeuralNet``'s: a batch's targets come with their sample
 weights, a training batch holds every ensemble member's rows, the module
 returns raw outputs, and the estimator's stopper raises
-:class:`~sklearn_dnn._callbacks.StopTraining`. :class:`SkorchConventions`
+:class:`~sklearn_dnn._engine.callbacks.StopTraining`. :class:`SkorchConventions`
 gives callbacks and scorers the net they expect, so skorch's own
 callbacks (``EpochScoring`` with a scorer's name, ``EarlyStopping``)
 work as they do on a skorch net.
@@ -16,7 +16,7 @@ from skorch.callbacks import EarlyStopping
 from skorch.utils import to_numpy
 from torch import nn
 
-from ._callbacks import StopTraining
+from .callbacks import StopTraining
 
 
 def _member_major(tensor):
@@ -50,7 +50,7 @@ def _as_skorch_batch(cb_kwargs):
 
 
 class SkorchConventions:
-    """Mixin of :class:`~sklearn_dnn._net.TrainingNet`: skorch's batches, stop and labels.
+    """Mixin of :class:`~sklearn_dnn._engine.net.TrainingNet`: skorch's batches, stop and labels.
 
     It reads the net's ``module__n_outputs`` and ``criterion`` (a loss class).
     """

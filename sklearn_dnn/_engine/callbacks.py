@@ -7,9 +7,9 @@ import sys
 import torch
 from skorch.callbacks import Callback, PrintLog
 
-from ._checks import divergence
-from ._layers import member_rows
-from .exceptions import TrainingDivergedError
+from .._nn.layers import member_rows
+from ..exceptions import TrainingDivergedError
+from .divergence import divergence
 
 
 class ClipGradNorm(Callback):
@@ -68,7 +68,7 @@ class DivergenceGuard(Callback):
     """Stop training with a clear error once an epoch's loss has diverged.
 
     Diverged means not finite, or above ``DIVERGED_FACTOR`` (1e4) times
-    the network's first epoch's loss (see ``_checks.DIVERGED_FACTOR``).
+    the network's first epoch's loss (see ``_divergence.DIVERGED_FACTOR``).
     The epoch's loss is the mean of its batch losses, so one ``nan`` or
     ``inf`` batch makes it non-finite; checking once an epoch keeps the
     per-batch path free of it.
@@ -172,7 +172,7 @@ class StopTraining(Exception):
     """Raised by :class:`Stopper` to end the epochs of a fit (not a user's interrupt).
 
     The training net raises it, too, for skorch's ``EarlyStopping`` (see
-    :class:`~sklearn_dnn._conventions.SkorchConventions`).
+    :class:`~sklearn_dnn._engine.conventions.SkorchConventions`).
     """
 
 

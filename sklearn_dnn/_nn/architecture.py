@@ -21,7 +21,7 @@ from dataclasses import dataclass, fields, replace
 import numpy as np
 from torch import nn
 
-from ._activations import activation_settings, make_activation
+from .activations import activation_settings, make_activation
 
 
 class Activation:
@@ -147,7 +147,7 @@ class Architecture:
         ]
 
     def module_kwargs(self):
-        """The arguments of :class:`~sklearn_dnn._module.MLP` that this architecture gives."""
+        """The arguments of :class:`~sklearn_dnn._nn.mlp.MLP` that this architecture gives."""
         return {
             "n_features": self.n_features,
             "hidden_layer_sizes": self.hidden_layer_sizes,

@@ -11,7 +11,7 @@ docstring entry. From them come
   policy;
 - the estimators' docstrings (:func:`parameter_doc`, through ``fill_doc``),
   whose list of the settings a warm start refuses is the architecture's own
-  (:data:`~sklearn_dnn._architecture.ARCHITECTURE_SETTINGS`).
+  (:data:`~sklearn_dnn._nn.architecture.ARCHITECTURE_SETTINGS`).
 
 The defaults live in the ``__init__`` signatures, which scikit-learn
 reads; ``tests/test_parameters.py`` checks that signatures and
@@ -22,10 +22,10 @@ signatures, its declaration, and its use in the plan (``_plan.py``).
 import inspect
 import textwrap
 
-from ._architecture import ARCHITECTURE_SETTINGS
-from ._hyperparameters_model import MODEL_HYPERPARAMETERS
-from ._hyperparameters_training import TRAINING_HYPERPARAMETERS
-from ._params import FIXED
+from .._nn.architecture import ARCHITECTURE_SETTINGS
+from .constraints import FIXED
+from .model import MODEL_HYPERPARAMETERS
+from .training import TRAINING_HYPERPARAMETERS
 
 HYPERPARAMETERS = {h.name: h for h in (*MODEL_HYPERPARAMETERS, *TRAINING_HYPERPARAMETERS)}
 

@@ -13,7 +13,7 @@ size is made twice.
 Prediction never changes the module (only a module a user switched to
 training mode is put back in evaluation mode, once): several threads may
 predict with one model at once. Monte-Carlo masks come from the caller's
-own ``torch.Generator`` (:func:`~sklearn_dnn._module.forward_with_dropout`),
+own ``torch.Generator`` (:func:`~sklearn_dnn._nn.mlp.forward_with_dropout`),
 never from torch's global one.
 
 The memory budget
@@ -25,7 +25,7 @@ most 1.5x X):
 - :data:`DENSE_CHUNK_BYTES`: dense input rows made at once (a chunk of a
   sparse X, the rows of a Monte-Carlo pass, a training batch of every
   member's rows of a sparse X: see
-  :meth:`~sklearn_dnn._net.SparseRows.member_rows`);
+  :meth:`~sklearn_dnn._engine.net.SparseRows.member_rows`);
 - :data:`PREDICT_CHUNK_ROWS`: rows times members in one deterministic pass;
 - :data:`SAMPLES_PER_PASS`: rows times samples (copies times members) in
   one Monte-Carlo pass.
@@ -39,8 +39,8 @@ from contextlib import contextmanager
 import numpy as np
 import torch
 
-from ._module import forward_with_dropout
-from ._threads import torch_threads
+from .._nn.mlp import forward_with_dropout
+from .threads import torch_threads
 
 # The most bytes of dense inputs made at once: on wide inputs, fewer rows
 # at a time (or a training batch that stays sparse).
@@ -161,7 +161,7 @@ def predict_outputs(module, X, finish=None, n_threads=None):
         to the returned values (probabilities, say), so that no array of
         the full size is made twice.
     n_threads : int or None, default=None
-        See :func:`~sklearn_dnn._threads.torch_threads`.
+        See :func:`~sklearn_dnn._engine.threads.torch_threads`.
 
     Raises
     ------
@@ -185,7 +185,7 @@ def sample_outputs(module, X, n_samples, generator, summarize, return_samples, n
     carries ``n_samples`` copies of a chunk of rows, so the cost is a few
     large matrix products rather than ``n_samples`` predict calls; the
     copies are made after the layers before the first dropout layer, which
-    see each row once (:func:`~sklearn_dnn._module.forward_with_dropout`);
+    see each row once (:func:`~sklearn_dnn._nn.mlp.forward_with_dropout`);
     ``summarize(outputs, return_samples)`` turns a chunk's raw outputs, of
     shape (samples, rows, n_outputs), into the result's fields for those
     rows (``samples`` with the rows on its second axis).

@@ -25,7 +25,7 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from .exceptions import InvalidParameterError
+from ..exceptions import InvalidParameterError
 
 
 class Interval:

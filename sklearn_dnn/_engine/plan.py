@@ -2,10 +2,10 @@
 
 :func:`prepare` checks the hyperparameters and the data of a fit and
 returns a :class:`FitPlan`: the data parts (tensors, the training and
-validation rows, the task), the :class:`~sklearn_dnn._architecture.Architecture`,
+validation rows, the task), the :class:`~sklearn_dnn._nn.architecture.Architecture`,
 the optimizer's :class:`Recipe`, the :class:`Stopping` rule and the run's
 settings, all as plain Python values. Training
-(:func:`sklearn_dnn._training.train`) reads the plan and nothing else:
+(:func:`sklearn_dnn._engine.training.train`) reads the plan and nothing else:
 never the estimator, whose hyperparameters may change meanwhile.
 Nothing on the estimator changes here.
 """
@@ -21,13 +21,13 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array
 
-from ._architecture import Architecture, check_warm_start
-from ._groups import ParameterGroups
-from ._module import parameter_count
-from ._net import TensorData, as_tensor, input_rows
-from ._params import with_python_values
-from ._seeding import draw_seed, make_generator
-from ._user_callbacks import check_user_stoppers, copy_user_callbacks
+from .._hyperparameters.constraints import with_python_values
+from .._nn.architecture import Architecture, check_warm_start
+from .._nn.mlp import parameter_count
+from .groups import ParameterGroups
+from .net import TensorData, as_tensor, input_rows
+from .seeding import draw_seed, make_generator
+from .user_callbacks import check_user_stoppers, copy_user_callbacks
 
 # The memory a fit assumes when neither psutil nor the operating system
 # tells how much there is (Windows without psutil, say).

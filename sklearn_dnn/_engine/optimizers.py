@@ -10,7 +10,7 @@ import inspect
 
 import torch
 
-from ._compat import optimizer_kernel
+from .._compat import optimizer_kernel
 
 
 def _fast(optimizer_class, params):

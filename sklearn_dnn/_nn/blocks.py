@@ -1,8 +1,8 @@
 """The hidden blocks of a network, in named parts, and the one parser that builds them.
 
 A hidden block is a :class:`HiddenBlock`: ``.linear`` (an
-:class:`~sklearn_dnn._layers.EnsembleLinear`), ``.norm`` (a
-:class:`~sklearn_dnn._layers.MemberBatchNorm` or None), ``.activation`` (a
+:class:`~sklearn_dnn._nn.layers.EnsembleLinear`), ``.norm`` (a
+:class:`~sklearn_dnn._nn.layers.MemberBatchNorm` or None), ``.activation`` (a
 module or None) and ``.dropout`` (one of :data:`DROPOUT_LAYERS` or None).
 Every part stacks its members on a leading axis, as in ``_layers.py``.
 Everything that walks a network (dropout sampling, diagnostics, max-norm,
@@ -20,7 +20,7 @@ from collections import OrderedDict
 
 from torch import nn
 
-from ._layers import EnsembleLinear, MemberBatchNorm, member_activation
+from .layers import EnsembleLinear, MemberBatchNorm, member_activation
 
 # The dropout layers: elementwise and without parameters, so one layer
 # serves every member, and Monte-Carlo dropout samples it.
@@ -43,8 +43,8 @@ class HiddenBlock(nn.Module):
     linear : EnsembleLinear
     norm : MemberBatchNorm or None, default=None
     activation : torch.nn.Module or None, default=None
-        Elementwise, or a :class:`~sklearn_dnn._layers.MemberActivation`
-        for an ensemble (see :func:`~sklearn_dnn._layers.member_activation`).
+        Elementwise, or a :class:`~sklearn_dnn._nn.layers.MemberActivation`
+        for an ensemble (see :func:`~sklearn_dnn._nn.layers.member_activation`).
     dropout : torch.nn.Dropout, torch.nn.AlphaDropout or None, default=None
     order : tuple of str, default=PARTS
         The names of the parts in the order they run, ``"linear"`` first;
