@@ -13,7 +13,7 @@ until a later fit of the same network (``partial_fit`` or a warm start)
 brings rows with spread. Those set the column's mean and scale once; the
 network's output for that column is kept as it is, now read in the new
 units, and the optimizer's state, which measured the loss in the old
-units, starts afresh (``_training._continue_from``). Rows without spread
+units, starts afresh (``_engine/training._continue_from``). Rows without spread
 teach the network one level and nothing about the column's variation:
 trained towards 0 in the old units, the output now predicts about the new
 mean, as after a first call on rows with spread. (Re-expressing the output

@@ -1,4 +1,4 @@
-"""Mini-batches: ``SliceLoader`` (``_net.py``) alone, then the batches a fit trains on."""
+"""Mini-batches: ``SliceLoader`` (``_engine/net.py``) alone, then the batches a fit trains on."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""The validation split of ``fit``: ``_plan.split_rows`` alone, then through a fit."""
+"""The validation split of ``fit``: ``_engine/plan.split_rows`` alone, then through a fit."""
 
 import warnings
 

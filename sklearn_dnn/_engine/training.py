@@ -7,7 +7,7 @@ copy of the fitted network (its weights, and the optimizer's state when
 the optimizer is the same kind), so a failed or interrupted continued fit
 leaves the fitted model as it was.
 
-Training reads the plan (``_plan.py``) and nothing else: never the
+Training reads the plan (``_engine/plan.py``) and nothing else: never the
 estimator. A continued fit builds a new training net from the plan, so
 every setting that is not the architecture applies to it (the table
 ``WARM_START_HONOURED`` in ``_hyperparameters.py`` says what each

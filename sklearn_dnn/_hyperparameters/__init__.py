@@ -1,7 +1,7 @@
 """Every hyperparameter, declared once, and what the estimators derive from the declarations.
 
-A hyperparameter is declared in ``_hyperparameters_model.py`` (the network
-and its optimization) or ``_hyperparameters_training.py`` (the training
+A hyperparameter is declared in ``_hyperparameters/model.py`` (the network
+and its optimization) or ``_hyperparameters/training.py`` (the training
 run): what it accepts, what a warm start does when it changes, and its
 docstring entry. From them come
 
@@ -16,7 +16,7 @@ docstring entry. From them come
 The defaults live in the ``__init__`` signatures, which scikit-learn
 reads; ``tests/test_parameters.py`` checks that signatures and
 declarations agree. Adding a hyperparameter: its keyword in the
-signatures, its declaration, and its use in the plan (``_plan.py``).
+signatures, its declaration, and its use in the plan (``_engine/plan.py``).
 """
 
 import inspect

@@ -189,7 +189,7 @@ def with_python_values(estimator):
 
 
 # The warm-start effect of a hyperparameter that is part of the architecture:
-# a warm start refuses a change of it (see ``_architecture.py``).
+# a warm start refuses a change of it (see ``_nn/architecture.py``).
 FIXED = "refused: part of the architecture"
 
 

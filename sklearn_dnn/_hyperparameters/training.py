@@ -1,6 +1,6 @@
 """The hyperparameters of the training run, each declared once.
 
-See ``_hyperparameters_model.py``, which declares the network's and the
+See ``_hyperparameters/model.py``, which declares the network's and the
 optimizer's the same way.
 """
 

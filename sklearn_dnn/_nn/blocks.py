@@ -4,7 +4,7 @@ A hidden block is a :class:`HiddenBlock`: ``.linear`` (an
 :class:`~sklearn_dnn._nn.layers.EnsembleLinear`), ``.norm`` (a
 :class:`~sklearn_dnn._nn.layers.MemberBatchNorm` or None), ``.activation`` (a
 module or None) and ``.dropout`` (one of :data:`DROPOUT_LAYERS` or None).
-Every part stacks its members on a leading axis, as in ``_layers.py``.
+Every part stacks its members on a leading axis, as in ``_nn/layers.py``.
 Everything that walks a network (dropout sampling, diagnostics, max-norm,
 freezing, transfer) asks a block for its parts by name.
 

@@ -8,7 +8,7 @@ random state, so fits and sampling in several threads do not disturb each
 other, and seeded results do not depend on what other threads do.
 
 Its layers hold one or more members (an ensemble) stacked: see
-``_layers.py``; its hidden blocks are ``_blocks.HiddenBlock``. Here: how
+``_nn/layers.py``; its hidden blocks are ``_nn/blocks.HiddenBlock``. Here: how
 the members' outputs combine, the dropout masks, and the network.
 """
 
