@@ -1,4 +1,4 @@
-"""The one inference path (``_engine/inference.py``): chunks, the memory budget, the finite check."""
+"""The one inference path (``_engine/inference.py``): chunks, memory budget, finite check."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""When training stops: the rule (``_engine/callbacks.Stopper``) driven by a fake net, then a fit."""
+"""When training stops: the rule (``_engine/callbacks.Stopper``) on a fake net, then a fit."""
 
 import warnings
 
