@@ -13,7 +13,10 @@ import re
 import torch
 from mkdocs.exceptions import PluginError
 
-from sklearn_dnn import _activations, _initializers, _optimizers, _schedules
+from sklearn_dnn._engine import optimizers as _optimizers
+from sklearn_dnn._engine import schedules as _schedules
+from sklearn_dnn._nn import activations as _activations
+from sklearn_dnn._nn import initializers as _initializers
 
 MARKER = re.compile(r"^<!-- components: (\w+) -->$", re.MULTILINE)
 
