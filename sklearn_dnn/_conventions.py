@@ -11,7 +11,7 @@ work as they do on a skorch net.
 """
 
 import numpy as np
-from skorch.callbacks import EarlyStopping
+from skorch.callbacks import Callback, EarlyStopping
 from skorch.utils import to_numpy
 from torch import nn
 
@@ -25,6 +25,16 @@ def _member_major(tensor):
     (rows, members, ...), so this is a view of what they gathered.
     """
     return tensor.transpose(0, 1).flatten(0, 1)
+
+
+# The notifications of every batch: their callbacks are looked up once per
+# fit (see SkorchConventions._listeners), not at every call.
+BATCH_EVENTS = ("on_batch_begin", "on_batch_end", "on_grad_computed")
+
+
+def _listens(callback, method_name):
+    """Whether ``callback`` does something on ``method_name`` (skorch's ``Callback`` does not)."""
+    return getattr(type(callback), method_name, None) is not getattr(Callback, method_name)
 
 
 def _as_skorch_batch(cb_kwargs):
@@ -59,17 +69,45 @@ class SkorchConventions:
         way the estimator's own stopper ends a fit. It is told from a
         user's Ctrl-C by where it comes from and by the callback's state:
         it has missed ``patience`` epochs, which it only does as it raises.
+
+        A notification of every batch goes only to the callbacks that
+        override it, and a callback whose class sets ``reads_batch =
+        False`` (sklearn-dnn's own) gets the loaders' batch as it is: when
+        no callback reads a batch, none is rebuilt (a step costs what a
+        plain network's does).
         """
-        if "batch" in cb_kwargs:
-            cb_kwargs = _as_skorch_batch(cb_kwargs)
+        if method_name in BATCH_EVENTS:
+            callbacks, reads_batch = self._listeners(method_name)
+            if reads_batch:
+                cb_kwargs = _as_skorch_batch(cb_kwargs)
+        else:
+            callbacks = [cb for _, cb in self.callbacks_]
+            if "batch" in cb_kwargs:
+                cb_kwargs = _as_skorch_batch(cb_kwargs)
         getattr(self, method_name)(self, **cb_kwargs)
-        for _, cb in self.callbacks_:
+        for cb in callbacks:
             try:
                 getattr(cb, method_name)(self, **cb_kwargs)
             except KeyboardInterrupt:
                 if isinstance(cb, EarlyStopping) and cb.misses_ >= cb.patience:
                     raise StopTraining from None
                 raise
+
+    def _listeners(self, method_name):
+        """The callbacks that act on ``method_name``, and whether one reads its batch.
+
+        Cached for the net's list of callbacks (a new list, as
+        ``initialize_callbacks`` makes, is looked up anew).
+        """
+        cache = self.__dict__.get("_batch_listeners")
+        if cache is None or cache[0] is not self.callbacks_:
+            cache = (self.callbacks_, {})
+            self._batch_listeners = cache
+        if method_name not in cache[1]:
+            callbacks = [cb for _, cb in self.callbacks_ if _listens(cb, method_name)]
+            reads_batch = any(getattr(cb, "reads_batch", True) for cb in callbacks)
+            cache[1][method_name] = (callbacks, reads_batch)
+        return cache[1][method_name]
 
     def __sklearn_tags__(self):
         """A classifier of the classes :attr:`classes_` when it trains on softmax outputs.

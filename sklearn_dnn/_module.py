@@ -276,6 +276,8 @@ class MLP(nn.Module):
 
     def _set_modes(self, mode):
         super().train(mode)
+        # Looked up here, where the mode changes, not at every batch.
+        self._drops = any(rate > 0 for rate in self.dropout_rates())
         for block in self.hidden[: self.n_frozen]:
             for layer in block.modules():
                 if isinstance(layer, BATCHNORM_LAYERS):
@@ -301,7 +303,8 @@ class MLP(nn.Module):
 
     def members(self, X):
         """The members' outputs for ``X``, of shape (rows, members, n_outputs)."""
-        if self.training and self.generator is not None:
+        # Without dropout, the layers' own pass (forward_with_dropout's numbers, in fewer steps).
+        if self.training and self.generator is not None and getattr(self, "_drops", True):
             return forward_with_dropout(self, X, self.generator)
         return self.member_outputs(self.output(self.hidden(self.member_inputs(X))))
 

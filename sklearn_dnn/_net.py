@@ -360,11 +360,16 @@ class TrainingNet(SkorchConventions, NeuralNet):
         # The sum: each member's gradient is the one it would get alone.
         penalty = self.penalty()
         reported = penalty.detach() if torch.is_tensor(penalty) else penalty
-        self._step_losses = (member_losses.detach().mean(), float(reported) / members)
+        self._set_step_losses((member_losses.detach().mean(), float(reported) / members))
         return member_losses.sum() + penalty
 
+    def _set_step_losses(self, losses):
+        # Past skorch's __setattr__, which sorts modules and optimizers from
+        # plain attributes: set twice a step, it cost more than the loss.
+        object.__setattr__(self, "_step_losses", losses)
+
     def train_step(self, batch, **fit_params):
-        self._step_losses = None
+        self._set_step_losses(None)
         step = super().train_step(batch, **fit_params)
         data_loss, penalty = self._step_losses
         self.history.record_batch("train_penalty", penalty)
