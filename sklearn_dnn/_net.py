@@ -352,16 +352,23 @@ class TrainingNet(SkorchConventions, NeuralNet):
         # Training: every member on its own rows; y_pred (rows, members, outputs).
         rows, members = y_pred.shape[:2]
         per_sample = self._per_sample(y_pred.flatten(0, 1), target.flatten(0, 1))
-        per_sample = per_sample.view(rows, members)
+        if members > 1:
+            per_sample = per_sample.view(rows, members)
+        elif weight is not None:
+            weight = weight.flatten()
         if weight is None:
-            member_losses = per_sample.mean(dim=0)
+            losses = per_sample.mean(dim=0)
         else:
-            member_losses = (per_sample * weight).sum(dim=0) / weight.sum(dim=0)
-        # The sum: each member's gradient is the one it would get alone.
+            losses = (per_sample * weight).sum(dim=0) / weight.sum(dim=0)
+        # The sum: each member's gradient is the one it would get alone. One
+        # member's loss is a plain network's, in as few steps (the same numbers).
+        loss, data_loss = (losses, losses.detach())
+        if members > 1:
+            loss, data_loss = losses.sum(), data_loss.mean()
         penalty = self.penalty()
         reported = penalty.detach() if torch.is_tensor(penalty) else penalty
-        self._set_step_losses((member_losses.detach().mean(), float(reported) / members))
-        return member_losses.sum() + penalty
+        self._set_step_losses((data_loss, float(reported) / members))
+        return loss + penalty if torch.is_tensor(penalty) else loss
 
     def _set_step_losses(self, losses):
         # Past skorch's __setattr__, which sorts modules and optimizers from
