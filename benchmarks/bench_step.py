@@ -61,7 +61,8 @@ def loop(X, y, hidden, batch_size, epochs):
             X_s, y_s = X_t[order], y_t[order]
             for start in range(0, len(X_t), batch_size):
                 optimizer.zero_grad()
-                loss = loss_fn(model(X_s[start : start + batch_size]), y_s[start : start + batch_size])
+                end = start + batch_size
+                loss = loss_fn(model(X_s[start:end]), y_s[start:end])
                 loss.backward()
                 optimizer.step()
 

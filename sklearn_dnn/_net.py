@@ -277,6 +277,8 @@ class SliceLoader:
 
 def _by_member(tensor, members):
     """Rows gathered member by member, (members * rows, ...), as (rows, members, ...) (a view)."""
+    if members == 1:  # the same view, in one step
+        return tensor.unsqueeze(1)
     return tensor.view(members, -1, *tensor.shape[1:]).transpose(0, 1)
 
 
