@@ -551,3 +551,24 @@ def test_one_members_training_loss_is_a_plain_networks(weighted):
         plain = per_sample.mean()
     assert torch.equal(loss, plain)
     assert _graph_nodes(loss) == _graph_nodes(plain)
+
+
+def test_one_members_linear_layer_is_a_plain_linear_layer():
+    # the same numbers as nn.Linear, through one more step only: the view of
+    # its (1, out, in) weight as (out, in); its (1, out) bias broadcasts as it is
+    generator = torch.Generator().manual_seed(0)
+    layer = EnsembleLinear(5, 3)
+    nn.init.normal_(layer.weight, generator=generator)
+    nn.init.normal_(layer.bias, generator=generator)
+    plain = nn.Linear(5, 3)
+    with torch.no_grad():
+        plain.weight.copy_(layer.weight[0])
+        plain.bias.copy_(layer.bias[0])
+    h = torch.randn(4, 5, generator=generator)
+    out, expected = layer(h), plain(h)
+    assert torch.equal(out, expected)
+    assert _graph_nodes(out) == _graph_nodes(expected) + 1
+    out.sum().backward()
+    expected.sum().backward()
+    assert torch.equal(layer.weight.grad[0], plain.weight.grad)
+    assert torch.equal(layer.bias.grad[0], plain.bias.grad)
