@@ -81,6 +81,8 @@ class SkorchConventions:
             if reads_batch:
                 cb_kwargs = _as_skorch_batch(cb_kwargs)
         else:
+            if method_name == "on_train_begin":
+                self.__dict__.pop("_batch_listeners", None)
             callbacks = [cb for _, cb in self.callbacks_]
             if "batch" in cb_kwargs:
                 cb_kwargs = _as_skorch_batch(cb_kwargs)
@@ -96,8 +98,9 @@ class SkorchConventions:
     def _listeners(self, method_name):
         """The callbacks that act on ``method_name``, and whether one reads its batch.
 
-        Cached for the net's list of callbacks (a new list, as
-        ``initialize_callbacks`` makes, is looked up anew).
+        Cached for the net's list of callbacks and as it is when a training
+        begins: a new list (``initialize_callbacks`` makes one) or a new fit
+        looks them up anew.
         """
         cache = self.__dict__.get("_batch_listeners")
         if cache is None or cache[0] is not self.callbacks_:
