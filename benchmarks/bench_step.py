@@ -8,12 +8,14 @@ and each timing is the median of ``--repeats``. Contenders:
 - ``loop``: the hand-written PyTorch loop of ``bench_training.py`` (float32,
   whatever X's dtype: a float64 X is converted before timing);
 - ``ours``: ``DeepClassifier`` with no early stopping and no penalty;
-- ``mlp``: scikit-learn's ``MLPClassifier`` (digits only by default: it is
+- ``mlp``: scikit-learn's ``MLPClassifier``, on digits only (it is
   slow on the large set).
 
 Cases: ``make_classification`` (``--rows`` x 50, a (100, 100, 100)
-network, batch 32 and 128) and ``load_digits`` (X / 16, a (100,) network,
-batch 200 as scikit-learn's MLP's default), X in float32 and in float64.
+network, batch 32 and 128) and ``load_digits`` (X / 16, by default a
+(100,) network and batch 200, scikit-learn's MLP's defaults), X in float32
+and in float64. The loop uses torch's default Adam, ours its fused kernel
+(see ``sklearn_dnn._optimizers``), as in ``bench_training.py``.
 Each timing is a whole ``fit`` of ``--epochs`` epochs divided by the
 epochs (so a fit's setup is counted, spread over its epochs); ``--clock cpu``
 times the process's CPU time instead of the wall clock (on a busy machine).
@@ -26,7 +28,8 @@ network on the CPU: the loop's epoch on digits (full batches of 200, so
 nothing recompiles) in eager mode, with the module compiled, and with the
 forward pass and loss compiled together, all with fused Adam.
 
-Run: python benchmarks/bench_step.py [--rows 20000] [--repeats 5] [--profile]
+Run: python benchmarks/bench_step.py [--rows 50000] [--repeats 5] [--clock cpu]
+     [--profile | --compile]
 """
 
 import argparse
@@ -120,9 +123,9 @@ def cases(args):
                 ("loop", "ours"),
             )  # fmt: skip
         yield (
-            f"digits {name} batch 200",
-            Xd.astype(dtype), yd, (100,), 200, args.digits_epochs,
-            ("loop", "ours", "mlp"),
+            f"digits {name} batch {args.digits_batch}",
+            Xd.astype(dtype), yd, tuple(args.digits_hidden), args.digits_batch,
+            args.digits_epochs, ("loop", "ours", "mlp"),
         )  # fmt: skip
 
 
@@ -221,6 +224,8 @@ def main():
     parser.add_argument("--rows", type=int, default=20_000)
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--digits-epochs", type=int, default=20)
+    parser.add_argument("--digits-hidden", type=int, nargs="+", default=[100])
+    parser.add_argument("--digits-batch", type=int, default=200)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--only", default="", help="run the cases whose name has this text")
     parser.add_argument(
