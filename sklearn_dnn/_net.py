@@ -377,6 +377,18 @@ class TrainingNet(SkorchConventions, NeuralNet):
         # plain attributes: set twice a step, it cost more than the loss.
         object.__setattr__(self, "_step_losses", losses)
 
+    def train_step_single(self, batch, **fit_params):
+        """skorch's training step, on the loaders' batches as they are: tensors on the device.
+
+        (skorch's would pass them through ``to_tensor`` at every step.)
+        """
+        self._set_training(True)
+        X, y_true = batch
+        y_pred = self.module_(X, **fit_params)
+        loss = self.get_loss(y_pred, y_true, X=X, training=True)
+        loss.backward()
+        return {"loss": loss, "y_pred": y_pred}
+
     def train_step(self, batch, **fit_params):
         self._set_step_losses(None)
         step = super().train_step(batch, **fit_params)

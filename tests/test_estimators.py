@@ -274,3 +274,19 @@ def test_batchnorm_trains_when_the_last_batch_has_one_row():
     X, y = classification(n_samples=101)
     clf = DeepClassifier(batchnorm=True, batch_size=50, max_epochs=2).fit(X, y)
     assert clf.net_.history[0]["train_batch_count"] == 2
+
+
+def test_a_training_step_takes_the_loaders_tensors_as_they_are(monkeypatch):
+    # the batches are tensors on the device already: no skorch to_tensor per step
+    import skorch.net
+
+    converted = []
+    to_tensor = skorch.net.to_tensor
+    monkeypatch.setattr(
+        skorch.net, "to_tensor", lambda X, **kwargs: converted.append(1) or to_tensor(X, **kwargs)
+    )
+    X, y = classification(n_samples=60)
+    params = dict(hidden_layer_sizes=(8,), batch_size=20, max_epochs=2, early_stopping=False)
+    clf = DeepClassifier(**params).fit(X, y)
+    assert converted == []
+    assert len(clf.history_) == 2  # (and 3 steps each: 6 conversions in skorch's own step)
