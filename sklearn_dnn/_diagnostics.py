@@ -74,6 +74,8 @@ class GradientNormRecorder(Callback):
     which the warnings read, are those of a typical member).
     """
 
+    reads_batch = False  # (see SkorchConventions.notify)
+
     def on_train_begin(self, net, **kwargs):
         self._weights = [layer.weight for layer in net.module_.linear_layers()]
         self._batches = []

@@ -291,3 +291,22 @@ def test_a_sparse_ensemble_batch_reaches_callbacks_member_after_member():
     assert ours.is_sparse and ours.shape == (6, 4)
     torch.testing.assert_close(ours.to_dense(), _member_major(dense), rtol=0, atol=0)
     assert _member_major(dense)[2].tolist() == dense[0, 1].tolist()  # member 1's first row
+
+
+def test_a_batch_is_rebuilt_only_for_a_callback_that_reads_it(monkeypatch):
+    # sklearn-dnn's own per-batch callbacks read no batch: a training step
+    # rebuilds none for them (it cost a plain network a tenth of its step)
+    from sklearn_dnn._engine import conventions as _conventions
+
+    rebuilt = []
+    rebuild = _conventions._as_skorch_batch
+    monkeypatch.setattr(
+        _conventions, "_as_skorch_batch", lambda kwargs: rebuilt.append(1) or rebuild(kwargs)
+    )
+    X, y = classification(n_samples=60)
+    params = dict(FAST, early_stopping=False, max_epochs=1)
+    own = dict(clip_grad_norm=1.0, max_norm=3.0, diagnostics=True)
+    DeepClassifier(**own, **params).fit(X, y)
+    assert rebuilt == []
+    DeepClassifier(callbacks=[("batches", TrainingBatches())], **params).fit(X, y)
+    assert len(rebuilt) == 3  # for the notification it acts on, of each of the three batches

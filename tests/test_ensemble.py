@@ -521,3 +521,56 @@ def test_combined_logits_are_the_log_of_the_mean_probability_and_stay_finite():
     torch.testing.assert_close(torch.softmax(combined, dim=-1), expected)
     extreme = torch.tensor([[[1000.0, -1000.0]], [[-1000.0, 1000.0]]]).expand(2, 3, 2)
     assert torch.isfinite(combine_logits(extreme)).all()
+
+
+def _graph_nodes(tensor):
+    """The number of autograd nodes that ``tensor`` was computed through."""
+    seen, stack = set(), [tensor.grad_fn]
+    while stack:
+        node = stack.pop()
+        if node is None or node in seen:
+            continue
+        seen.add(node)
+        stack.extend(next_node for next_node, _ in node.next_functions)
+    return len(seen)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_one_members_training_loss_is_a_plain_networks(weighted):
+    # the same number, through no more steps than a plain network's loss
+    X, y = classification(n_samples=40)
+    clf = DeepClassifier(hidden_layer_sizes=(8,), l2=0.0, max_epochs=1, random_state=0)
+    net = clf.fit(X, y).net_
+    generator = torch.Generator().manual_seed(0)
+    y_pred = torch.randn(40, 1, 3, generator=generator, dtype=torch.float64, requires_grad=True)
+    target = torch.randint(0, 3, (40, 1), generator=generator)
+    weight = torch.rand(40, 1, generator=generator, dtype=torch.float64) if weighted else None
+    loss = net.get_loss(y_pred, (target, weight), training=True)
+    per_sample = net.criterion_(y_pred[:, 0], target[:, 0])
+    if weighted:
+        plain = (per_sample * weight[:, 0]).sum() / weight[:, 0].sum()
+    else:
+        plain = per_sample.mean()
+    assert torch.equal(loss, plain)
+    assert _graph_nodes(loss) == _graph_nodes(plain)
+
+
+def test_one_members_linear_layer_is_a_plain_linear_layer():
+    # the same numbers as nn.Linear, through one more step only: the view of
+    # its (1, out, in) weight as (out, in); its (1, out) bias broadcasts as it is
+    generator = torch.Generator().manual_seed(0)
+    layer = EnsembleLinear(5, 3)
+    nn.init.normal_(layer.weight, generator=generator)
+    nn.init.normal_(layer.bias, generator=generator)
+    plain = nn.Linear(5, 3)
+    with torch.no_grad():
+        plain.weight.copy_(layer.weight[0])
+        plain.bias.copy_(layer.bias[0])
+    h = torch.randn(4, 5, generator=generator)
+    out, expected = layer(h), plain(h)
+    assert torch.equal(out, expected)
+    assert _graph_nodes(out) == _graph_nodes(expected) + 1
+    out.sum().backward()
+    expected.sum().backward()
+    assert torch.equal(layer.weight.grad[0], plain.weight.grad)
+    assert torch.equal(layer.bias.grad[0], plain.bias.grad)

@@ -194,3 +194,19 @@ def test_rescaled_sample_weights_give_the_same_model(Estimator, scale):
     reference = Estimator(**FAST).fit(X, y, sample_weight=weight).predict(X)
     rescaled = Estimator(**FAST).fit(X, y, sample_weight=weight * scale).predict(X)
     np.testing.assert_allclose(rescaled, reference, rtol=1e-4, atol=1e-4)
+
+
+def test_a_training_step_takes_the_loaders_tensors_as_they_are(monkeypatch):
+    # the batches are tensors on the device already: no skorch to_tensor per step
+    import skorch.net
+
+    converted = []
+    to_tensor = skorch.net.to_tensor
+    monkeypatch.setattr(
+        skorch.net, "to_tensor", lambda X, **kwargs: converted.append(1) or to_tensor(X, **kwargs)
+    )
+    X, y = classification(n_samples=60)
+    params = dict(hidden_layer_sizes=(8,), batch_size=20, max_epochs=2, early_stopping=False)
+    clf = DeepClassifier(**params).fit(X, y)
+    assert converted == []
+    assert len(clf.history_) == 2  # (and 3 steps each: 6 conversions in skorch's own step)

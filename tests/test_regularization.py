@@ -180,3 +180,20 @@ def test_history_train_loss_is_the_data_loss_and_the_penalty_its_own_column(l1, 
 def test_without_penalty_the_penalty_column_is_zero():
     model = fit_regressor(max_epochs=3)
     assert [epoch["train_penalty"] for epoch in model.history_] == [0.0] * 3
+
+
+def test_training_draws_dropout_masks_only_with_dropout(monkeypatch):
+    # without dropout a training step is the layers' own pass, not the masked one
+    from sklearn_dnn._nn import mlp as _module
+
+    passes = []
+    masked = _module.forward_with_dropout
+    monkeypatch.setattr(
+        _module, "forward_with_dropout", lambda *args: passes.append(1) or masked(*args)
+    )
+    X, y = classification(n_samples=60)
+    params = dict(hidden_layer_sizes=(8,), batch_size=20, max_epochs=1, early_stopping=False)
+    DeepClassifier(**params).fit(X, y)
+    assert passes == []
+    DeepClassifier(dropout=0.2, **params).fit(X, y)
+    assert len(passes) == 3

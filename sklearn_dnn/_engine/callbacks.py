@@ -25,6 +25,8 @@ class ClipGradNorm(Callback):
     n_members : int
     """
 
+    reads_batch = False  # (see SkorchConventions.notify)
+
     def __init__(self, max_norm, n_members):
         self.max_norm = max_norm
         self.n_members = n_members
@@ -50,6 +52,8 @@ class MaxNorm(Callback):
         The largest L2 norm allowed for the incoming weight vector of a
         hidden unit (a row of a hidden Linear layer's weight matrix).
     """
+
+    reads_batch = False  # (see SkorchConventions.notify)
 
     def __init__(self, max_norm, groups):
         self.max_norm = max_norm
@@ -119,6 +123,8 @@ class EpochRecorder(Callback):
         ``y_pred`` holds the module's raw outputs for the validation set.
         The result goes to ``history[-1]["valid_score"]``.
     """
+
+    reads_batch = False  # (see SkorchConventions.notify)
 
     def __init__(self, score, groups):
         self.score = score

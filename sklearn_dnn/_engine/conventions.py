@@ -12,7 +12,7 @@ work as they do on a skorch net.
 
 import numpy as np
 import torch
-from skorch.callbacks import EarlyStopping
+from skorch.callbacks import Callback, EarlyStopping
 from skorch.utils import to_numpy
 from torch import nn
 
@@ -36,6 +36,16 @@ def _member_major(tensor):
             indices, tensor.values(), (members * rows, *tensor.shape[2:]), check_invariants=False
         )
     return tensor.transpose(0, 1).flatten(0, 1)
+
+
+# The notifications of every batch: their callbacks are looked up once per
+# fit (see SkorchConventions._listeners), not at every call.
+BATCH_EVENTS = ("on_batch_begin", "on_batch_end", "on_grad_computed")
+
+
+def _listens(callback, method_name):
+    """Whether ``callback`` does something on ``method_name`` (skorch's ``Callback`` does not)."""
+    return getattr(type(callback), method_name, None) is not getattr(Callback, method_name)
 
 
 def _as_skorch_batch(cb_kwargs):
@@ -70,17 +80,48 @@ class SkorchConventions:
         way the estimator's own stopper ends a fit. It is told from a
         user's Ctrl-C by where it comes from and by the callback's state:
         it has missed ``patience`` epochs, which it only does as it raises.
+
+        A notification of every batch goes only to the callbacks that
+        override it, and a callback whose class sets ``reads_batch =
+        False`` (sklearn-dnn's own) gets the loaders' batch as it is: when
+        no callback reads a batch, none is rebuilt (a step costs what a
+        plain network's does).
         """
-        if "batch" in cb_kwargs:
-            cb_kwargs = _as_skorch_batch(cb_kwargs)
+        if method_name in BATCH_EVENTS:
+            callbacks, reads_batch = self._listeners(method_name)
+            if reads_batch:
+                cb_kwargs = _as_skorch_batch(cb_kwargs)
+        else:
+            if method_name == "on_train_begin":
+                self.__dict__.pop("_batch_listeners", None)
+            callbacks = [cb for _, cb in self.callbacks_]
+            if "batch" in cb_kwargs:
+                cb_kwargs = _as_skorch_batch(cb_kwargs)
         getattr(self, method_name)(self, **cb_kwargs)
-        for _, cb in self.callbacks_:
+        for cb in callbacks:
             try:
                 getattr(cb, method_name)(self, **cb_kwargs)
             except KeyboardInterrupt:
                 if isinstance(cb, EarlyStopping) and cb.misses_ >= cb.patience:
                     raise StopTraining from None
                 raise
+
+    def _listeners(self, method_name):
+        """The callbacks that act on ``method_name``, and whether one reads its batch.
+
+        Cached for the net's list of callbacks and as it is when a training
+        begins: a new list (``initialize_callbacks`` makes one) or a new fit
+        looks them up anew.
+        """
+        cache = self.__dict__.get("_batch_listeners")
+        if cache is None or cache[0] is not self.callbacks_:
+            cache = (self.callbacks_, {})
+            self._batch_listeners = cache
+        if method_name not in cache[1]:
+            callbacks = [cb for _, cb in self.callbacks_ if _listens(cb, method_name)]
+            reads_batch = any(getattr(cb, "reads_batch", True) for cb in callbacks)
+            cache[1][method_name] = (callbacks, reads_batch)
+        return cache[1][method_name]
 
     def __sklearn_tags__(self):
         """A classifier of the classes :attr:`classes_` when it trains on softmax outputs.

@@ -267,6 +267,8 @@ class SliceLoader:
 
 def _by_member(tensor, members):
     """Rows gathered member by member, (members * rows, ...), as (rows, members, ...) (a view)."""
+    if members == 1:  # the same view, in one step
+        return tensor.unsqueeze(1)
     return tensor.view(members, -1, *tensor.shape[1:]).transpose(0, 1)
 
 
@@ -342,19 +344,43 @@ class TrainingNet(SkorchConventions, NeuralNet):
         # Training: every member on its own rows; y_pred (rows, members, outputs).
         rows, members = y_pred.shape[:2]
         per_sample = self._per_sample(y_pred.flatten(0, 1), target.flatten(0, 1))
-        per_sample = per_sample.view(rows, members)
+        if members > 1:
+            per_sample = per_sample.view(rows, members)
+        elif weight is not None:
+            weight = weight.flatten()
         if weight is None:
-            member_losses = per_sample.mean(dim=0)
+            losses = per_sample.mean(dim=0)
         else:
-            member_losses = (per_sample * weight).sum(dim=0) / weight.sum(dim=0)
-        # The sum: each member's gradient is the one it would get alone.
+            losses = (per_sample * weight).sum(dim=0) / weight.sum(dim=0)
+        # The sum: each member's gradient is the one it would get alone. One
+        # member's loss is a plain network's, in as few steps (the same numbers).
+        loss, data_loss = (losses, losses.detach())
+        if members > 1:
+            loss, data_loss = losses.sum(), data_loss.mean()
         penalty = self.penalty()
         reported = penalty.detach() if torch.is_tensor(penalty) else penalty
-        self._step_losses = (member_losses.detach().mean(), float(reported) / members)
-        return member_losses.sum() + penalty
+        self._set_step_losses((data_loss, float(reported) / members))
+        return loss + penalty if torch.is_tensor(penalty) else loss
+
+    def _set_step_losses(self, losses):
+        # Past skorch's __setattr__, which sorts modules and optimizers from
+        # plain attributes: set twice a step, it cost more than the loss.
+        object.__setattr__(self, "_step_losses", losses)
+
+    def train_step_single(self, batch, **fit_params):
+        """skorch's training step, on the loaders' batches as they are: tensors on the device.
+
+        (skorch's would pass them through ``to_tensor`` at every step.)
+        """
+        self._set_training(True)
+        X, y_true = batch
+        y_pred = self.module_(X, **fit_params)
+        loss = self.get_loss(y_pred, y_true, X=X, training=True)
+        loss.backward()
+        return {"loss": loss, "y_pred": y_pred}
 
     def train_step(self, batch, **fit_params):
-        self._step_losses = None
+        self._set_step_losses(None)
         step = super().train_step(batch, **fit_params)
         data_loss, penalty = self._step_losses
         self.history.record_batch("train_penalty", penalty)

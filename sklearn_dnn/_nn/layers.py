@@ -76,7 +76,9 @@ class EnsembleLinear(nn.Module):
             out = _MemberProduct.apply(h, self.weight, self.bias)
             return out[0] if members == 1 and h.dim() == 2 else out
         if h.dim() == 2:  # the same rows for every member: one matrix product
-            bias = None if self.bias is None else self.bias.reshape(-1)
+            bias = self.bias
+            if bias is not None and members > 1:  # one member's (1, out) bias broadcasts as it is
+                bias = bias.reshape(-1)
             out = F.linear(h, self.weight.reshape(-1, self.in_features), bias)
             if members == 1:
                 return out

@@ -284,6 +284,8 @@ class MLP(nn.Module):
 
     def _set_modes(self, mode):
         super().train(mode)
+        # Looked up here, where the mode changes, not at every batch.
+        self._drops = any(rate > 0 for rate in self.dropout_rates())
         for block in self.hidden[: self.n_frozen]:
             if block.norm is not None:
                 block.norm.eval()
@@ -308,7 +310,8 @@ class MLP(nn.Module):
 
     def members(self, X):
         """The members' outputs for ``X``, of shape (rows, members, n_outputs)."""
-        if self.training and self.generator is not None:
+        # Without dropout, the layers' own pass (forward_with_dropout's numbers, in fewer steps).
+        if self.training and self.generator is not None and getattr(self, "_drops", True):
             return forward_with_dropout(self, X, self.generator)
         return self.member_outputs(self.output(self.hidden(self.member_inputs(X))))
 
