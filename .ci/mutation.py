@@ -13,7 +13,7 @@ Usage (from the repository root, in the project's virtual environment)::
 
     python .ci/mutation.py                       # every mutant of the core modules
     python .ci/mutation.py --sample 60 --seed 0  # a random sample of them
-    python .ci/mutation.py sklearn_dnn/_net.py   # one module
+    python .ci/mutation.py sklearn_dnn/_engine/net.py   # one module
 """
 
 import argparse
@@ -27,11 +27,11 @@ from pathlib import Path
 
 CORE = [
     "sklearn_dnn/_base.py",
-    "sklearn_dnn/_net.py",
-    "sklearn_dnn/_callbacks.py",
-    "sklearn_dnn/_schedules.py",
+    "sklearn_dnn/_engine/net.py",
+    "sklearn_dnn/_engine/callbacks.py",
+    "sklearn_dnn/_engine/schedules.py",
     "sklearn_dnn/_uncertainty.py",
-    "sklearn_dnn/_inference.py",
+    "sklearn_dnn/_engine/inference.py",
 ]
 # The suite without the slow files (scikit-learn's 122 checks, the default
 # benchmarks, the Dask cluster): what a mutant must fail.
