@@ -41,6 +41,7 @@ import warnings
 
 import numpy as np
 import torch
+from bench_training import torch_loop
 from sklearn.datasets import load_digits, make_classification
 from sklearn.neural_network import MLPClassifier
 
@@ -49,32 +50,7 @@ from sklearn_dnn import DeepClassifier
 
 def loop(X, y, hidden, batch_size, epochs):
     """The hand-written loop of ``bench_training.py``, classification, float32."""
-    from torch import nn
-
-    torch.manual_seed(0)
-    layers, width = [], X.shape[1]
-    for h in hidden:
-        layers += [nn.Linear(width, h), nn.ReLU()]
-        width = h
-    model = nn.Sequential(*layers, nn.Linear(width, int(y.max()) + 1))
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    loss_fn = nn.CrossEntropyLoss()
-    X_t = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
-    y_t = torch.from_numpy(y).long()
-
-    def fit():
-        model.train()
-        for _ in range(epochs):
-            order = torch.randperm(len(X_t))
-            X_s, y_s = X_t[order], y_t[order]
-            for start in range(0, len(X_t), batch_size):
-                optimizer.zero_grad()
-                end = start + batch_size
-                loss = loss_fn(model(X_s[start:end]), y_s[start:end])
-                loss.backward()
-                optimizer.step()
-
-    return fit
+    return torch_loop("classification", X, y, hidden, batch_size, epochs)[0]
 
 
 def ours(X, y, hidden, batch_size, epochs):

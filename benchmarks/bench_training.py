@@ -52,7 +52,7 @@ def torch_loop(task, X, y, hidden, batch_size, epochs):
     from torch import nn
 
     torch.manual_seed(0)
-    n_out = 2 if task == "classification" else 1
+    n_out = int(y.max()) + 1 if task == "classification" else 1
     layers, width = [], X.shape[1]
     for h in hidden:
         layers += [nn.Linear(width, h), nn.ReLU()]
@@ -60,7 +60,7 @@ def torch_loop(task, X, y, hidden, batch_size, epochs):
     model = nn.Sequential(*layers, nn.Linear(width, n_out))
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = nn.CrossEntropyLoss() if task == "classification" else nn.MSELoss()
-    X_t = torch.from_numpy(X)
+    X_t = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))  # float32, whatever X's
     y_t = torch.from_numpy(y).long() if task == "classification" else torch.from_numpy(y)
     y_t = y_t if task == "classification" else y_t.float().reshape(-1, 1)
 
