@@ -372,7 +372,8 @@ class TrainingNet(SkorchConventions, NeuralNet):
 
         (skorch's would pass them through ``to_tensor`` at every step.)
         """
-        self._set_training(True)
+        self.module_.train(True)  # what skorch's step does, without its private helper
+        self.criterion_.train(True)
         X, y_true = batch
         y_pred = self.module_(X, **fit_params)
         loss = self.get_loss(y_pred, y_true, X=X, training=True)
