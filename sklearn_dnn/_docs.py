@@ -1,6 +1,6 @@
 """Docstring fragments shared by the estimators, filled in by :func:`fill_doc`.
 
-Each parameter's entry comes from its declaration (``_hyperparameters.py``).
+Each parameter's entry comes from its declaration (``_hyperparameters/``).
 """
 
 import inspect

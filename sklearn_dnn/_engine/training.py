@@ -10,7 +10,7 @@ leaves the fitted model as it was.
 Training reads the plan (``_engine/plan.py``) and nothing else: never the
 estimator. A continued fit builds a new training net from the plan, so
 every setting that is not the architecture applies to it (the table
-``WARM_START_HONOURED`` in ``_hyperparameters.py`` says what each
+``WARM_START_HONOURED`` in ``_hyperparameters/`` says what each
 rebuilds): the schedule restarts with the fit (over its ``max_epochs``);
 freezing restarts with ``n_frozen`` blocks frozen.
 """

@@ -198,7 +198,7 @@ class Hyperparameter:
     """The one declaration of a hyperparameter: what it accepts, does and rebuilds.
 
     ``_parameter_constraints``, the warm-start tables, the docstrings and
-    "did you mean" all read it (see ``_hyperparameters.py``).
+    "did you mean" all read it (see ``_hyperparameters/``).
 
     Parameters
     ----------

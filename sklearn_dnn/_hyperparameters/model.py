@@ -2,7 +2,7 @@
 
 Each :class:`~sklearn_dnn._hyperparameters.constraints.Hyperparameter` gives what the
 hyperparameter accepts, what a warm start does when it changes and its
-docstring entry; ``_hyperparameters.py`` derives the estimators'
+docstring entry; ``_hyperparameters/`` derives the estimators'
 constraints, the warm-start tables and their docs from them. The
 ``__init__`` signatures (``_base.py``, ``_classifier.py``,
 ``_regressor.py``) give the defaults; a test checks that both agree.
