@@ -174,7 +174,7 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
 
     # ------------------------------------------------------------------
     # fit
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, X_val=None, y_val=None, sample_weight_val=None):
         """Train the network on ``X`` and ``y``.
 
         The fit is all-or-nothing: when it fails (bad input, divergence,
@@ -192,16 +192,50 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
         sample_weight : array-like of shape (n_samples,), default=None
             Weight of each row in the loss. Rows with weight zero are left
             out of training, as if they were removed.
+        X_val : {array-like, sparse matrix} of shape (n_val, n_features), default=None
+            Validation rows of your own, checked as ``predict``'s ``X``
+            (same features, same names). With ``y_val``, they replace the
+            ``validation_fraction`` split (every row of ``X`` trains) for
+            early stopping, the restored best epoch and the ``valid_loss``
+            and ``valid_score`` of ``history_``. As in scikit-learn's
+            ``HistGradientBoosting*.fit``, ``early_stopping="auto"`` turns
+            early stopping on when they are given (whatever the number of
+            rows). With ``early_stopping=False`` they are scored every epoch
+            but neither stop training nor choose the weights (as Keras'
+            ``validation_data`` without an ``EarlyStopping`` callback;
+            HistGradientBoosting refuses the combination). In a
+            ``Pipeline``, ``Pipeline(..., transform_input=["X_val"])``
+            transforms them as ``X`` (scikit-learn >= 1.6 with metadata
+            routing).
+        y_val : array-like of shape (n_val,) or (n_val, n_outputs), default=None
+            Targets of ``X_val``, encoded as ``y`` (the classes of ``y``, a
+            regressor's target scale from ``y``): a class not in ``y`` is an
+            error.
+        sample_weight_val : array-like of shape (n_val,), default=None
+            Weights of the validation rows in the validation loss and score;
+            ``class_weight`` multiplies in the class weights of the training
+            rows (``"balanced"`` is computed on ``y``, not on ``y_val``).
 
         Returns
         -------
         self : object
             The fitted estimator.
         """
-        return self._fit(X, y, sample_weight)
+        return self._fit(X, y, sample_weight, validation=(X_val, y_val, sample_weight_val))
 
-    def _fit(self, X, y, sample_weight, extra_callbacks=(), incremental=False, classes=None):
-        plan = prepare(self, X, y, sample_weight, incremental, classes, extra_callbacks)
+    def _fit(
+        self,
+        X,
+        y,
+        sample_weight,
+        extra_callbacks=(),
+        incremental=False,
+        classes=None,
+        validation=(None, None, None),
+    ):
+        plan = prepare(
+            self, X, y, sample_weight, incremental, classes, extra_callbacks, validation
+        )
         previous = self.net_ if plan.continuing else None
         net, still_improving = train(plan, previous)
         n_before = len(previous.history) if plan.continuing else 0
@@ -222,6 +256,16 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
         X, y = validate_data(probe, X, y, reset=True, **kwargs)
         y = self._task_class.clean_targets(y)
         return X, y, probe.n_features_in_, getattr(probe, "feature_names_in_", None)
+
+    def _features_probe(self, n_features_in, feature_names_in):
+        """A copy of these settings that validates data against the given features."""
+        probe = copy.copy(self)
+        probe.n_features_in_ = n_features_in
+        if feature_names_in is None:
+            vars(probe).pop("feature_names_in_", None)
+        else:
+            probe.feature_names_in_ = feature_names_in
+        return probe
 
     def _partial_fit(self, X, y, sample_weight, classes=None):
         """One pass over the rows of ``X``, continuing the fitted network if there is one."""

@@ -94,11 +94,35 @@ def _column_weights(labels, sample_weight, class_weight, classes, name):
     if isinstance(class_weight, dict):
         per_class = _dict_weights(class_weight, classes, name)
     else:  # "balanced", over the rows' weights
-        totals = np.bincount(index, weights=sample_weight, minlength=len(classes))
-        present = totals > 0  # a class of zero-weight rows only weighs nothing
-        per_class = np.zeros(len(classes))
-        per_class[present] = totals.sum() / (present.sum() * totals[present])
+        per_class = _balanced(index, sample_weight, len(classes))
     return per_class[index]
+
+
+def _balanced(index, sample_weight, n_classes):
+    """The "balanced" weight of each class, from the rows' class indices and weights."""
+    totals = np.bincount(index, weights=sample_weight, minlength=n_classes)
+    present = totals > 0  # a class of zero-weight rows only weighs nothing
+    per_class = np.zeros(n_classes)
+    per_class[present] = totals.sum() / (present.sum() * totals[present])
+    return per_class
+
+
+def resolved_class_weight(y, sample_weight, class_weight, classes):
+    """``class_weight`` with ``"balanced"`` replaced by the weights it gives these rows.
+
+    A dict (one label per row) or a list of dicts (an indicator ``y``),
+    so that other rows (a validation set of the user's) get the class
+    weights of the training rows, not weights balanced on their own.
+    """
+    if not (isinstance(class_weight, str) and class_weight == "balanced"):
+        return class_weight
+    if np.ndim(y) == 1:
+        weights = _balanced(np.searchsorted(classes, y), sample_weight, len(classes))
+        return dict(zip(classes.tolist(), weights.tolist()))
+    return [
+        dict(zip((0, 1), _balanced(np.asarray(column).astype(np.int64), sample_weight, 2).tolist()))
+        for column in np.asarray(y).T
+    ]
 
 
 def _dict_weights(class_weight, classes, name):

@@ -78,6 +78,7 @@ class ClassificationTask(Task):
     target_validation = {"multi_output": True}  # a multilabel y is 2-D
     clean_targets = staticmethod(_label_targets)
     criterion = nn.CrossEntropyLoss
+    out_activation = "softmax"
     uncertainty_result = ClassificationUncertainty
     combine_members = staticmethod(combine_logits)
 
@@ -123,6 +124,15 @@ class ClassificationTask(Task):
                 f"warm_start continues with classes {self.classes.tolist()}."
             )
         return self
+
+    def check_validation_targets(self, y_val):
+        self._check_single_label(y_val, "y_val of a model fitted on one label per row")
+        unseen = np.setdiff1d(y_val, self.classes)
+        if unseen.size:
+            raise ValueError(
+                f"y_val contains labels {unseen.tolist()} that are not in y; the model "
+                f"learns the classes of y, {self.classes.tolist()}."
+            )
 
     def encode(self, y, dtype):
         return np.searchsorted(self.classes, y).astype(np.int64)
@@ -202,6 +212,7 @@ class MultilabelTask(Task):
     target_validation = ClassificationTask.target_validation
     clean_targets = staticmethod(_label_targets)
     criterion = nn.BCEWithLogitsLoss
+    out_activation = "logistic"
     uncertainty_result = ClassificationUncertainty
     combine_members = staticmethod(combine_label_logits)
     weigh = ClassificationTask.weigh
@@ -228,6 +239,14 @@ class MultilabelTask(Task):
                 f"with shape {np.shape(y)}."
             )
         return self
+
+    def check_validation_targets(self, y_val):
+        kind = type_of_target(y_val)
+        if kind != "multilabel-indicator" or np.shape(y_val)[1] != self.n_outputs:
+            raise ValueError(
+                f"y is a multilabel indicator matrix of {self.n_outputs} labels; y_val "
+                f"must be one too, got y_val of type {kind!r} with shape {np.shape(y_val)}."
+            )
 
     @staticmethod
     def encode(y, dtype):

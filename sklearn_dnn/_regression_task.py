@@ -33,6 +33,7 @@ class RegressionTask(Task):
 
     target_validation = {"multi_output": True, "y_numeric": True}
     criterion = nn.MSELoss
+    out_activation = "identity"
     uncertainty_result = RegressionUncertainty
     min_validation_rows = 2  # R^2 needs two rows
     combine_members = staticmethod(combine_values)
@@ -68,6 +69,11 @@ class RegressionTask(Task):
             mean, scale = np.where(now, new_mean, mean), np.where(now, new_scale, scale)
             spread = spread | now
         return type(self)(mean, scale, spread, np.ndim(y))
+
+    def check_validation_targets(self, y_val):
+        n_outputs = 1 if np.ndim(y_val) == 1 else np.shape(y_val)[1]
+        if n_outputs != self.n_outputs:
+            raise ValueError(f"y_val has {n_outputs} outputs, but y has {self.n_outputs}.")
 
     def units_changed_from(self, previous):
         """Whether ``previous`` encoded the targets with another mean or scale."""

@@ -23,6 +23,13 @@ The interface is the abstract class :class:`Task`, implemented by
                            ``partial_fit`` was given on its first call
 ``continued_with(y, w)``   the task for a warm start on new targets, or an
                            error that names what does not match
+``check_validation_targets(y_val)``
+                           a ValueError when the targets of a validation
+                           set of the user's do not fit this task (a class
+                           not among the task's, another shape)
+``out_activation``         the output function, as scikit-learn's MLP names
+                           it (``out_activation_``): ``"softmax"``,
+                           ``"logistic"`` or ``"identity"``
 ``units_changed_from(task)``  whether the targets are encoded in other units
                            than the continued ``task``'s (False by default; a
                            regressor's scale set late)
@@ -56,7 +63,7 @@ The interface is the abstract class :class:`Task`, implemented by
 ``uncertainty_result``     the result class of ``predict_uncertainty``
 =========================  ==================================================
 
-``target_validation``, ``clean_targets``, ``criterion``,
+``target_validation``, ``clean_targets``, ``criterion``, ``out_activation``,
 ``min_validation_rows``, ``combine_members`` and ``uncertainty_result`` are
 class attributes: the estimator reads the first two on the task class,
 before a task exists.
@@ -115,6 +122,10 @@ class Task(ABC):
     @abstractmethod
     def continued_with(self, y, sample_weight):
         """The task for a warm start on new targets, or a ValueError naming the mismatch."""
+
+    @abstractmethod
+    def check_validation_targets(self, y_val):
+        """A ValueError when a validation set's targets do not fit this task."""
 
     def units_changed_from(self, previous):
         """False: the raw outputs of ``previous`` mean the same to this task."""

@@ -28,6 +28,7 @@ from .groups import ParameterGroups
 from .net import TensorData, as_tensor, input_rows
 from .seeding import draw_seed, make_generator
 from .user_callbacks import check_user_stoppers, copy_user_callbacks
+from .validation_set import check_validation_arguments, validation_set
 
 # The memory a fit assumes when neither psutil nor the operating system
 # tells how much there is (Windows without psutil, say).
@@ -97,27 +98,27 @@ def check_network_memory(n_parameters, itemsize, device, ensemble_size, hidden_l
         )
 
 
-def check_sample_weight(sample_weight, n_samples):
+def check_sample_weight(sample_weight, n_samples, name="sample_weight"):
     """Sample weights as a float64 array of shape (n_samples,), checked.
 
     Raises a ValueError for a wrong shape, non-finite or negative values,
-    or weights that are all zero.
+    or weights that are all zero; ``name`` is the argument the messages name.
     """
     if sample_weight is None:
         return np.ones(n_samples, dtype=np.float64)
     if isinstance(sample_weight, Real) and not isinstance(sample_weight, bool):
         sample_weight = np.full(n_samples, sample_weight, dtype=np.float64)
-    weight = check_array(
-        sample_weight, ensure_2d=False, dtype=np.float64, input_name="sample_weight"
-    )
+    weight = check_array(sample_weight, ensure_2d=False, dtype=np.float64, input_name=name)
     if weight.ndim != 1:
         raise ValueError(f"Sample weights must be 1D array or scalar; got {weight.ndim} dims.")
     if weight.shape != (n_samples,):
-        raise ValueError(f"sample_weight.shape == {weight.shape}, expected {(n_samples,)}!")
+        raise ValueError(f"{name}.shape == {weight.shape}, expected {(n_samples,)}!")
     if (weight < 0).any():
-        raise ValueError("Negative values in data passed to `sample_weight`.")
+        raise ValueError(f"Negative values in data passed to `{name}`.")
     if not (weight > 0).any():
-        raise ValueError("Sample weights must contain at least one non-zero number; all are zero.")
+        raise ValueError(
+            f"Sample weights must contain at least one non-zero number; all of {name} are zero."
+        )
     return weight
 
 
@@ -240,18 +241,30 @@ def split_rows(target, task, early_stopping, validation_fraction, rng):
     return np.sort(train_rows), np.sort(valid_rows)
 
 
-def prepare(estimator, X, y, sample_weight, incremental=False, classes=None, extra_callbacks=()):
+def prepare(
+    estimator,
+    X,
+    y,
+    sample_weight,
+    incremental=False,
+    classes=None,
+    extra_callbacks=(),
+    validation=(None, None, None),
+):
     """Check and prepare everything a fit of ``estimator`` needs; change nothing on it.
 
     ``incremental`` (``partial_fit``): continue the fitted network, if
     any, whatever ``warm_start`` says, for one pass over the rows,
     without a validation split or a schedule; ``classes`` are the
     classifier's labels on a first call; ``extra_callbacks`` are added
-    to the training net after sklearn-dnn's own (the range test's).
+    to the training net after sklearn-dnn's own (the range test's);
+    ``validation`` is ``fit``'s ``(X_val, y_val, sample_weight_val)``, the
+    rows that replace the validation split (see ``validation_set.py``).
     """
     # The settings hold Python values (np.True_ from a search: torch wants True).
     settings = with_python_values(estimator)
     settings._check_params()
+    own_valid = check_validation_arguments(*validation, incremental)
     callbacks = copy_user_callbacks(settings.callbacks, settings.schedule)
     continuing = (settings.warm_start or incremental) and hasattr(estimator, "net_")
     architecture = Architecture.from_settings(settings)
@@ -271,7 +284,12 @@ def prepare(estimator, X, y, sample_weight, incremental=False, classes=None, ext
             y, sample_weight, type(estimator).__name__, classes=classes
         )
     valid_score = task.scorer(settings.scoring)
+    device = resolve_device(settings.device)
     target = task.encode(y, X.dtype)
+    valid = None
+    if own_valid:  # the user's rows replace the split
+        features = (n_features_in, feature_names_in)
+        valid = validation_set(settings, task, validation, X, y, sample_weight, features, device)
     sample_weight = task.weigh(y, sample_weight, settings._class_weight())
     keep = sample_weight > 0
     if not keep.all():  # rows of weight zero are left out, as if removed
@@ -282,8 +300,7 @@ def prepare(estimator, X, y, sample_weight, incremental=False, classes=None, ext
 
     rng = check_random_state(settings.random_state)
     init_seed, train_seed = draw_seed(rng), draw_seed(rng)
-    device = resolve_device(settings.device)
-    if incremental:  # partial_fit holds nothing out
+    if incremental or valid is not None:  # partial_fit holds nothing out
         train_rows, valid_rows = None, None
     else:
         train_rows, valid_rows = split_rows(
@@ -315,12 +332,16 @@ def prepare(estimator, X, y, sample_weight, incremental=False, classes=None, ext
         architecture.ensemble_size,
         architecture.hidden_layer_sizes,
     )
-    check_user_stoppers(callbacks, valid_rows is not None)
     tensors = (
         input_rows(X, device),
         as_tensor(target, device),
         as_tensor(sample_weight.astype(X.dtype), device),
     )
+    if valid_rows is not None:
+        valid = _subset(tensors, sample_weight, valid_rows, device)
+    check_user_stoppers(callbacks, valid is not None)
+    # early_stopping=False with the user's rows: scored every epoch, not watched.
+    watched = valid is not None and settings.early_stopping is not False
     return FitPlan(
         X=X,
         task=task,
@@ -328,12 +349,12 @@ def prepare(estimator, X, y, sample_weight, incremental=False, classes=None, ext
         n_features_in=n_features_in,
         feature_names_in=feature_names_in,
         train=_subset(tensors, sample_weight, train_rows, device),
-        valid=None if valid_rows is None else _subset(tensors, sample_weight, valid_rows, device),
+        valid=valid,
         valid_score=valid_score,
         architecture=architecture,
         recipe=_recipe(settings),
         stopping=Stopping.for_fit(
-            valid_rows is not None, settings.scoring, settings.patience, settings.tol
+            watched, settings.scoring, settings.patience, settings.tol
         ),
         batch_size=batch_size,
         max_epochs=1 if incremental else settings.max_epochs,
