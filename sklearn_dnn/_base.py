@@ -11,6 +11,7 @@ and propagates.
 """
 
 import copy
+import inspect
 
 import numpy as np
 import torch
@@ -25,9 +26,11 @@ from ._engine.net import input_rows
 from ._engine.plan import prepare
 from ._engine.threads import torch_threads
 from ._engine.training import train
+from ._familiar import MLPAttributesMixin, as_history
 from ._hyperparameters import declared
 from ._hyperparameters.checks import check_param_details, did_you_mean
 from ._hyperparameters.constraints import validate_params
+from ._hyperparameters.foreign import unknown_name_hint, unknown_name_message
 from ._inspection import InspectionMixin
 from ._nn.architecture import Architecture
 from ._pretrained import TransferMixin
@@ -45,7 +48,9 @@ SPARSE_FORMATS = ("csr", "csc")
 
 
 @declared()
-class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEstimator):
+class BaseDeepEstimator(
+    UncertaintyMixin, TransferMixin, InspectionMixin, MLPAttributesMixin, BaseEstimator
+):
     """Base class of :class:`DeepClassifier` and :class:`DeepRegressor`.
 
     Subclasses name their task (``_task_class``, see ``_tasks.py``): how
@@ -61,6 +66,16 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
     def _task_class_for(self, y):
         """The task class for the validated targets ``y`` of a new fit."""
         return self._task_class
+
+    def __new__(cls, *args, **kwargs):
+        # An unknown keyword (another library's name, a typo) is refused here,
+        # before __init__, with our name for it: DeepClassifier(epochs=10).
+        params = inspect.signature(cls.__init__).parameters
+        if not any(p.kind == p.VAR_KEYWORD for p in params.values()):
+            for name in kwargs:
+                if name not in params or name == "self":
+                    raise TypeError(unknown_name_message(cls.__name__, name, params))
+        return super().__new__(cls)
 
     def __init__(
         self,
@@ -143,6 +158,23 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
 
     # ------------------------------------------------------------------
     # hyperparameters
+    def set_params(self, **params):
+        """Set the estimator's parameters (scikit-learn's ``set_params``).
+
+        An unknown name is a ValueError, as scikit-learn's, that also names
+        our equivalent of another library's parameter (``max_iter``,
+        ``lr``, ``epochs``...).
+        """
+        valid = self.get_params(deep=True)
+        for name in params:
+            hint = None if name in valid else unknown_name_hint(name, valid)
+            if hint is not None:
+                raise ValueError(
+                    f"Invalid parameter {name!r} for estimator {self}. Valid parameters "
+                    f"are: {sorted(valid)!r}. {hint}"
+                )
+        return super().set_params(**params)
+
     def _check_params(self):
         try:
             validate_params(self)
@@ -277,7 +309,7 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
         Whatever can fail is computed first; then the attributes are assigned.
         """
         new = [{k: v for k, v in epoch.items() if k != "batches"} for epoch in net.history]
-        history = self.history_ if plan.continuing else []
+        history = as_history(self.history_ if plan.continuing else [])
         diagnosed = {}
         if plan.diagnostics:
             n_linear = len(net.module_.linear_layers())

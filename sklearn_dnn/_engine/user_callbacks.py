@@ -13,6 +13,7 @@ import copy
 from skorch.callbacks import Callback, EarlyStopping, LRScheduler
 
 from .._diagnostics import RECORDER_NAME
+from .._hyperparameters.foreign import callback_hint
 
 # The names of the callbacks sklearn-dnn adds (and skorch's defaults): a
 # user's callback may not take one of them.
@@ -60,7 +61,7 @@ def copy_user_callbacks(callbacks, schedule=None):
         else:
             raise ValueError(
                 "callbacks must be a list of skorch callbacks (skorch.callbacks.Callback "
-                f"instances) or (name, callback) pairs; got {item!r}."
+                f"instances) or (name, callback) pairs; got {item!r}.{callback_hint(item)}"
             )
         if name in OWN_CALLBACKS:
             raise ValueError(

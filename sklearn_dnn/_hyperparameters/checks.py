@@ -9,16 +9,21 @@ from torch import nn
 
 from .._nn.activations import make_activation
 from .constraints import string_options
+from .foreign import value_hint
 
 
 def did_you_mean(estimator):
     """A "Did you mean ...?" hint for a misspelt option name, or None.
 
     The options are read from the estimator's ``_parameter_constraints``
-    (its ``StrOptions``), the same sets that validation checks against.
+    (its ``StrOptions``), the same sets that validation checks against;
+    another library's value (``activation="logistic"``) is named first.
     """
     for name, constraints in estimator._parameter_constraints.items():
         value = getattr(estimator, name)
+        foreign = value_hint(name, value)
+        if foreign is not None:
+            return foreign
         options = string_options(constraints)
         if isinstance(value, str) and options and value not in options:
             close = difflib.get_close_matches(value.lower(), options, n=1)
