@@ -1,7 +1,8 @@
 """MkDocs hooks: tables of the package's components, generated at build time.
 
 A page line ``<!-- components: NAME -->`` is replaced by the table of the
-registry NAME (ACTIVATIONS, INITIALIZERS, OPTIMIZERS or SCHEDULES), built from
+registry NAME (ACTIVATIONS, INITIALIZERS, OPTIMIZERS, SCHEDULES, or a
+MIGRATION_* table of other libraries' names), built from
 the registry itself and, for the formulas, from its module's docstring. A new
 registry entry therefore shows up in the docs with no edit, and an unknown
 NAME fails the build.
@@ -15,6 +16,7 @@ from mkdocs.exceptions import PluginError
 
 from sklearn_dnn._engine import optimizers as _optimizers
 from sklearn_dnn._engine import schedules as _schedules
+from sklearn_dnn._hyperparameters import foreign as _foreign
 from sklearn_dnn._nn import activations as _activations
 from sklearn_dnn._nn import initializers as _initializers
 
@@ -136,6 +138,10 @@ TABLES = {
     "INITIALIZERS": initializers_table,
     "OPTIMIZERS": optimizers_table,
     "SCHEDULES": schedules_table,
+    # docs/migration.md: other libraries' names, from the table the hints read.
+    "MIGRATION_SKLEARN": functools.partial(_foreign.markdown_table, "sklearn"),
+    "MIGRATION_SKORCH": functools.partial(_foreign.markdown_table, "skorch"),
+    "MIGRATION_KERAS": functools.partial(_foreign.markdown_table, "keras"),
 }
 
 

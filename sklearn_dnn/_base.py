@@ -265,9 +265,7 @@ class BaseDeepEstimator(
         classes=None,
         validation=(None, None, None),
     ):
-        plan = prepare(
-            self, X, y, sample_weight, incremental, classes, extra_callbacks, validation
-        )
+        plan = prepare(self, X, y, sample_weight, incremental, classes, extra_callbacks, validation)
         previous = self.net_ if plan.continuing else None
         net, still_improving = train(plan, previous)
         n_before = len(previous.history) if plan.continuing else 0

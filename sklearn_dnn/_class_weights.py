@@ -118,10 +118,11 @@ def resolved_class_weight(y, sample_weight, class_weight, classes):
         return class_weight
     if np.ndim(y) == 1:
         weights = _balanced(np.searchsorted(classes, y), sample_weight, len(classes))
-        return dict(zip(classes.tolist(), weights.tolist()))
+        return dict(zip(classes.tolist(), weights.tolist(), strict=True))
+    columns = np.asarray(y).astype(np.int64).T
     return [
-        dict(zip((0, 1), _balanced(np.asarray(column).astype(np.int64), sample_weight, 2).tolist()))
-        for column in np.asarray(y).T
+        dict(zip((0, 1), _balanced(column, sample_weight, 2).tolist(), strict=True))
+        for column in columns
     ]
 
 

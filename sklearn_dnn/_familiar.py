@@ -14,8 +14,8 @@ pickled by 0.1, whose history is a plain list, gets one on loading.
 """
 
 import numpy as np
-from skorch.history import History
 from sklearn.utils.validation import check_is_fitted
+from skorch.history import History
 
 
 def as_history(epochs):
@@ -73,9 +73,7 @@ class MLPAttributesMixin:
         arrays = []
         for layer in self.module_.linear_layers():
             value = getattr(layer, name)
-            value = (
-                np.zeros(value_shape(layer)) if value is None else value.detach().cpu().numpy()
-            )
+            value = np.zeros(value_shape(layer)) if value is None else value.detach().cpu().numpy()
             if name == "weight":  # (members, out, in) -> (members, in, out), as sklearn's
                 value = np.swapaxes(value, -1, -2)
             arrays.append(value[0].copy() if value.shape[0] == 1 else value.copy())

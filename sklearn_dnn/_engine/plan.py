@@ -353,9 +353,7 @@ def prepare(
         valid_score=valid_score,
         architecture=architecture,
         recipe=_recipe(settings),
-        stopping=Stopping.for_fit(
-            watched, settings.scoring, settings.patience, settings.tol
-        ),
+        stopping=Stopping.for_fit(watched, settings.scoring, settings.patience, settings.tol),
         batch_size=batch_size,
         max_epochs=1 if incremental else settings.max_epochs,
         incremental=incremental,

@@ -136,9 +136,7 @@ EQUIVALENTS = (
     ),
     Equivalent(_S, "beta_2", "", "see beta_1."),
     Equivalent(_S, "epsilon", "", "Adam's eps is torch's default, 1e-8; see beta_1."),
-    Equivalent(
-        _S, "nesterovs_momentum", "nesterov", "the same; scikit-learn's default is True, ours False."
-    ),
+    Equivalent(_S, "nesterovs_momentum", "nesterov", "the same; its default is True, ours False."),
     Equivalent(_S, "shuffle", "", "the rows are always shuffled every epoch."),
     Equivalent(_S, "max_fun", "", "for scikit-learn's lbfgs solver, which we do not have."),
     # skorch's NeuralNet
