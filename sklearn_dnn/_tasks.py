@@ -83,7 +83,7 @@ class Task(ABC):
     """The interface of a task: see the table in this module's docstring.
 
     A subclass sets the class attributes ``target_validation``,
-    ``criterion``, ``combine_members`` and ``uncertainty_result`` and
+    ``criterion``, ``out_activation``, ``combine_members`` and ``uncertainty_result`` and
     implements the abstract methods; the rest has a default here.
     """
 
@@ -103,6 +103,11 @@ class Task(ABC):
     @abstractmethod
     def criterion(self):
         """The torch loss class (a class attribute)."""
+
+    @property
+    @abstractmethod
+    def out_activation(self):
+        """The output function, as scikit-learn's MLP names it (a class attribute)."""
 
     @property
     @abstractmethod
