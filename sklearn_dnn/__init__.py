@@ -1,7 +1,9 @@
 """sklearn-dnn: scikit-learn estimators that train deep neural networks well."""
 
 from . import _legacy
+from ._calibration import CalibrationWarning
 from ._classifier import DeepClassifier
+from ._cross_conformal import CrossConformalRegressor
 from ._engine.optimizers import OPTIMIZERS
 from ._engine.schedules import SCHEDULES
 from ._in_pipelines import find_learning_rate, predict_uncertainty
@@ -31,6 +33,8 @@ __all__ = [
     "SCHEDULES",
     "DeepClassifier",
     "DeepRegressor",
+    "CrossConformalRegressor",
+    "CalibrationWarning",
     "DivergenceWarning",
     "GradientHealthWarning",
     "TrainingDivergedError",

@@ -19,6 +19,7 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._calibration import calibrate
 from ._diagnostics import check_gradient_health, dead_unit_fractions, gradient_norm_table
 from ._engine.divergence import warn_if_unstable
 from ._engine.inference import predict_outputs
@@ -103,6 +104,7 @@ class BaseDeepEstimator(
         max_epochs,
         early_stopping,
         validation_fraction,
+        calibration_fraction,
         patience,
         tol,
         scoring,
@@ -141,6 +143,7 @@ class BaseDeepEstimator(
         self.max_epochs = max_epochs
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
+        self.calibration_fraction = calibration_fraction
         self.patience = patience
         self.tol = tol
         self.scoring = scoring
@@ -155,6 +158,13 @@ class BaseDeepEstimator(
         self.unfreeze_after = unfreeze_after
         self.unfrozen_lr_factor = unfrozen_lr_factor
         self.callbacks = callbacks
+
+    def __setstate__(self, state):
+        # A model pickled before a hyperparameter existed (0.1.0's) takes its default.
+        for name, param in inspect.signature(type(self).__init__).parameters.items():
+            if param.kind is inspect.Parameter.KEYWORD_ONLY:
+                state.setdefault(name, param.default)
+        super().__setstate__(state)
 
     # ------------------------------------------------------------------
     # hyperparameters
@@ -318,6 +328,7 @@ class BaseDeepEstimator(
             diagnosed["gradient_norms_"] = table
             with torch_threads(plan.n_threads):
                 diagnosed["dead_units_"] = dead_unit_fractions(net.module_, plan.train.all_X)
+        calibrated = calibrate(self, plan, net)  # conformal scores, temperature
         # A continued fit's epochs are appended to the histories, never copied:
         # a partial_fit call costs the same however many epochs came before.
         if plan.continuing:
@@ -337,6 +348,7 @@ class BaseDeepEstimator(
             "gradient_norms_": None,
             "dead_units_": None,
             **diagnosed,
+            **calibrated,
         }
         for name, value in fitted.items():
             if value is None:

@@ -4,7 +4,17 @@ import numpy as np
 from sklearn.base import ClassifierMixin
 
 from ._base import BaseDeepEstimator
-from ._classification_tasks import ClassificationTask, classification_task_class
+from ._calibration import (
+    calibrate_classifier,
+    check_coverage,
+    conformal_quantile,
+    no_calibration_rows,
+)
+from ._classification_tasks import (
+    ClassificationTask,
+    MultilabelTask,
+    classification_task_class,
+)
 from ._docs import fill_doc
 from ._hyperparameters import declared
 from ._hyperparameters.constraints import Options
@@ -65,6 +75,8 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
     """
 
     _task_class = ClassificationTask
+    # What a fit without calibration rows commits (None: removed).
+    _uncalibrated = {"temperature_": 1.0, "_conformity_scores": None}
 
     def __init__(
         self,
@@ -92,6 +104,7 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
         max_epochs=200,
         early_stopping="auto",
         validation_fraction=0.1,
+        calibration_fraction=None,
         patience=10,
         tol=1e-4,
         scoring=None,
@@ -107,6 +120,7 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
         unfrozen_lr_factor=0.1,
         callbacks=None,
         class_weight=None,
+        temperature_scaling=False,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -132,6 +146,7 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
             max_epochs=max_epochs,
             early_stopping=early_stopping,
             validation_fraction=validation_fraction,
+            calibration_fraction=calibration_fraction,
             patience=patience,
             tol=tol,
             scoring=scoring,
@@ -148,6 +163,7 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
             callbacks=callbacks,
         )
         self.class_weight = class_weight
+        self.temperature_scaling = temperature_scaling
 
     def _class_weight(self):
         return self.class_weight
@@ -238,7 +254,7 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
             multilabel model, shape (n_samples, n_labels): each label's
             probability, independently.
         """
-        return self._forward(X, finish=lambda outputs: self._task.predict_proba(outputs))
+        return self._forward(X, finish=lambda out: self._task.predict_proba(self._scaled(out)))
 
     def predict_log_proba(self, X):
         """Logarithm of the class probabilities of every row of ``X``.
@@ -252,7 +268,7 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
         log_proba : ndarray of shape (n_samples, n_classes)
             (n_samples, n_labels) for a multilabel model.
         """
-        return self._forward(X, finish=lambda outputs: self._task.predict_log_proba(outputs))
+        return self._forward(X, finish=lambda out: self._task.predict_log_proba(self._scaled(out)))
 
     def predict(self, X):
         """Most probable class of every row of ``X``.
@@ -268,3 +284,57 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
             multilabel model.
         """
         return self._forward(X, finish=lambda outputs: self._task.predict(outputs))
+
+    # ------------------------------------------------------------------
+    # calibration (see _calibration.py)
+    def _calibrate(self, probe, X, target):
+        return calibrate_classifier(probe, X, target, self.temperature_scaling)
+
+    def _scaled(self, outputs):
+        """Raw outputs divided by ``temperature_`` (1 in a model pickled by 0.1)."""
+        temperature = getattr(self, "temperature_", 1.0)
+        return outputs if temperature == 1.0 else outputs / temperature
+
+    def predict_set(self, X, coverage=0.9):
+        """Sets of classes that hold the true class of ``coverage`` of new rows (split conformal).
+
+        A class is in a row's set when its (temperature-scaled)
+        probability is at least ``1 - q``, where ``q`` is the
+        ``ceil((n + 1) * coverage)``-th smallest of the scores ``1 -
+        p(true class)`` of the ``n`` calibration rows (the validation rows
+        of early stopping, or those of ``calibration_fraction``): the
+        "LAC" sets of Sadinle et al. (2019), the smallest on average. If
+        the new rows are exchangeable with the calibration rows, a set
+        holds the true class with probability at least ``coverage``, on
+        average over rows. A set may be empty (an unusual row) or hold
+        several classes (an ambiguous one).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        coverage : float, default=0.9
+            In (0, 1).
+
+        Returns
+        -------
+        sets : ndarray of bool, shape (n_samples, n_classes)
+            ``sets[i, j]``: whether ``classes_[j]`` is in row ``i``'s set.
+            Every class, with a ``CalibrationWarning``, when the calibration
+            rows are too few for ``coverage``.
+
+        Raises
+        ------
+        ValueError
+            If the model has no calibration rows, or is multilabel.
+        """
+        coverage = check_coverage(coverage)
+        proba = self.predict_proba(X)  # first: it checks that the estimator is fitted
+        if isinstance(self._task, MultilabelTask):
+            raise ValueError(
+                "predict_set takes one label per row; this DeepClassifier is multilabel: "
+                "threshold each label's predict_proba instead."
+            )
+        if getattr(self, "_conformity_scores", None) is None:
+            raise no_calibration_rows(self, "predict_set")
+        scores = self._conformity_scores
+        return proba >= 1.0 - conformal_quantile(scores[:, None], coverage)[0]

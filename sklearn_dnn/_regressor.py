@@ -1,9 +1,17 @@
 """DeepRegressor."""
 
+import numpy as np
 from sklearn.base import RegressorMixin
 
 from ._base import BaseDeepEstimator
+from ._calibration import (
+    calibrate_regressor,
+    check_coverage,
+    interval,
+    no_calibration_rows,
+)
 from ._docs import fill_doc
+from ._engine.inference import predict_outputs
 from ._hyperparameters import declared
 from ._hyperparameters.constraints import Options
 from ._regression_task import RegressionTask
@@ -58,6 +66,8 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
     """
 
     _task_class = RegressionTask
+    # What a fit without calibration rows commits (None: removed).
+    _uncalibrated = {"_conformity_scores": None}
 
     def __init__(
         self,
@@ -85,6 +95,7 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         max_epochs=200,
         early_stopping=False,
         validation_fraction=0.1,
+        calibration_fraction=None,
         patience=10,
         tol=1e-3,
         scoring=None,
@@ -124,6 +135,7 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
             max_epochs=max_epochs,
             early_stopping=early_stopping,
             validation_fraction=validation_fraction,
+            calibration_fraction=calibration_fraction,
             patience=patience,
             tol=tol,
             scoring=scoring,
@@ -188,3 +200,71 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
             1-D when ``y`` was 1-D in ``fit``.
         """
         return self._forward(X, finish=lambda outputs: self._task.predict(outputs))
+
+    # ------------------------------------------------------------------
+    # calibrated intervals (see _calibration.py)
+    def _mean_and_std(self, rows):
+        """The predictive mean and standard deviation of input ``rows``, on the target scale.
+
+        PLACEHOLDER: the variance head (``loss="gaussian_nll"``) replaces
+        this with its own. The contract: ``rows`` are input rows as
+        :meth:`_input_tensor` returns them (a tensor, or ``SparseRows``, on
+        the module's device); returns ``(mean, std)``, arrays of shape
+        (n_rows, n_outputs) on the target's scale, ``std`` > 0, or
+        ``(mean, None)`` for a model without a variance head, whose
+        conformal intervals then have a constant width.
+        """
+        mean = predict_outputs(
+            self.module_,
+            rows,
+            lambda outputs: np.reshape(self._task.to_target_scale(outputs), (len(outputs), -1)),
+            self.n_threads,
+        )
+        return mean, None
+
+    def _calibrate(self, probe, X, target):
+        return calibrate_regressor(probe, X, target)
+
+    def predict_interval(self, X, coverage=0.9):
+        """Intervals that hold ``coverage`` of new targets, by split conformal prediction.
+
+        Calibrated in ``fit`` on held-out rows (those of
+        ``calibration_fraction``, else the validation rows of early
+        stopping): the interval of a row is ``mean +- q * std``, where
+        ``q`` is the ``ceil((n + 1) * coverage)``-th smallest of the ``n``
+        calibration rows' scores ``|y - mean| / std``. A model without a
+        variance head has ``std = 1``: intervals of one width, the
+        quantile of the absolute residuals. If the new rows are
+        exchangeable with the calibration rows (drawn from the same
+        distribution), the interval holds the target with probability at
+        least ``coverage``, on average over rows (not for each row), in
+        finite samples (Lei et al., 2018). Each output of a multi-output
+        model is calibrated on its own.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        coverage : float, default=0.9
+            The share of targets the intervals should hold, in (0, 1).
+
+        Returns
+        -------
+        intervals : ndarray of shape (n_samples, 2) or (n_samples, 2, n_outputs)
+            Lower (``[:, 0]``) and upper (``[:, 1]``) bounds; the 3-D shape
+            when ``y`` was 2-D in ``fit`` (as MAPIE's ``(n_samples, 2,
+            n_levels)``). Infinite, with a ``CalibrationWarning``, when
+            the calibration rows are too few for ``coverage`` (fewer than
+            ``coverage / (1 - coverage)``: 9 for 0.9).
+
+        Raises
+        ------
+        ValueError
+            If the model has no calibration rows (see ``calibration_fraction``).
+        """
+        coverage = check_coverage(coverage)
+        rows = self._input_tensor(X)  # first: it checks that the estimator is fitted
+        scores = getattr(self, "_conformity_scores", None)
+        if scores is None:
+            raise no_calibration_rows(self, "predict_interval")
+        mean, std = self._mean_and_std(rows)
+        return interval(mean, std, scores, coverage, self._task.y_ndim == 1)

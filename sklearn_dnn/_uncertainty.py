@@ -121,8 +121,8 @@ class UncertaintyMixin:
         how much the members or passes disagree; it leaves out the noise
         in ``y`` itself, so ``mean +- 1.645 * std`` covers far fewer than
         90% of new targets (on the project's benchmark, 3% to 76%). For
-        intervals with guaranteed coverage, wrap the model in a conformal
-        regressor (the guide's "Ensembles and uncertainty" has a recipe).
+        intervals with guaranteed coverage, use ``predict_interval`` (split
+        conformal prediction on held-out rows; see ``calibration_fraction``).
 
         Only the dropout layers are sampled: batch normalization keeps its
         running statistics, so a row's answer does not depend on the other

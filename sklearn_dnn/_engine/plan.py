@@ -21,6 +21,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array
 
+from .._calibration import hold_out_for_calibration
 from .._hyperparameters.constraints import with_python_values
 from .._nn.architecture import Architecture, check_warm_start
 from .._nn.mlp import parameter_count
@@ -204,6 +205,8 @@ class FitPlan:
     extra_callbacks: tuple = ()  # a caller's own (the learning-rate range test's)
     first_loss: float | None = None  # a continued network's first training loss
     units_changed: bool = False  # the continued task encoded the targets in other units
+    # The rows that calibrate (see _calibration.py): calibration_fraction's, else valid.
+    calibration: TensorData | None = None
 
 
 def split_rows(target, task, early_stopping, validation_fraction, rng):
@@ -306,6 +309,9 @@ def prepare(
         train_rows, valid_rows = split_rows(
             target, task, settings.early_stopping, settings.validation_fraction, rng
         )
+    train_rows, calibration_rows = hold_out_for_calibration(
+        len(target), train_rows, None if incremental else settings.calibration_fraction, rng
+    )
     n_train = len(target) if train_rows is None else len(train_rows)
     batch_size = min(200 if settings.batch_size == "auto" else settings.batch_size, n_train)
     if architecture.batchnorm and min(batch_size, n_train) < 2:
@@ -369,6 +375,9 @@ def prepare(
         extra_callbacks=tuple(extra_callbacks),
         first_loss=estimator.history_[0]["train_loss"] if continuing else None,
         units_changed=continuing and task.units_changed_from(estimator._task),
+        calibration=valid
+        if calibration_rows is None
+        else _subset(tensors, sample_weight, calibration_rows, device),
     )
 
 
