@@ -12,7 +12,12 @@ from ._nn.mlp import MLP
 from ._pretrained import PretrainedLayers
 from ._regressor import DeepRegressor
 from ._uncertainty import ClassificationUncertainty, RegressionUncertainty
-from .exceptions import DivergenceWarning, GradientHealthWarning, TrainingDivergedError
+from .exceptions import (
+    DivergenceWarning,
+    GradientHealthWarning,
+    ModelFileError,
+    TrainingDivergedError,
+)
 
 _legacy.install()  # the module paths of 0.1.0, for its pickles
 
@@ -33,6 +38,7 @@ __all__ = [
     "DeepRegressor",
     "DivergenceWarning",
     "GradientHealthWarning",
+    "ModelFileError",
     "TrainingDivergedError",
     "find_learning_rate",
     "predict_uncertainty",

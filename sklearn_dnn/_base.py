@@ -30,6 +30,7 @@ from ._hyperparameters.checks import check_param_details, did_you_mean
 from ._hyperparameters.constraints import validate_params
 from ._inspection import InspectionMixin
 from ._nn.architecture import Architecture
+from ._persistence import PersistenceMixin
 from ._pretrained import TransferMixin
 from ._uncertainty import UncertaintyMixin
 from ._warnings import warn
@@ -45,7 +46,9 @@ SPARSE_FORMATS = ("csr", "csc")
 
 
 @declared()
-class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEstimator):
+class BaseDeepEstimator(
+    UncertaintyMixin, TransferMixin, InspectionMixin, PersistenceMixin, BaseEstimator
+):
     """Base class of :class:`DeepClassifier` and :class:`DeepRegressor`.
 
     Subclasses name their task (``_task_class``, see ``_tasks.py``): how

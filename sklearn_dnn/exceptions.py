@@ -35,3 +35,14 @@ class InvalidParameterError(ValueError, TypeError):
     The message names the parameter, what it accepts and what it got; it is
     both a ``ValueError`` and a ``TypeError``, as scikit-learn's is.
     """
+
+
+class ModelFileError(ValueError):
+    """Raised by ``load`` for a file it refuses, before unpickling anything.
+
+    The message names the problem: the file is not a model saved by
+    sklearn-dnn's ``save`` (and what it looks like instead), it is in a
+    newer format than this version reads, it is truncated or corrupted
+    (its SHA-256 digest differs from its header's), or it holds an
+    estimator of another class.
+    """
