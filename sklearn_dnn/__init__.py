@@ -16,6 +16,7 @@ from .exceptions import (
     DivergenceWarning,
     GradientHealthWarning,
     ModelFileError,
+    PretrainedInputWarning,
     TrainingDivergedError,
 )
 
@@ -39,6 +40,7 @@ __all__ = [
     "DivergenceWarning",
     "GradientHealthWarning",
     "ModelFileError",
+    "PretrainedInputWarning",
     "TrainingDivergedError",
     "find_learning_rate",
     "predict_uncertainty",

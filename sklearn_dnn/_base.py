@@ -259,6 +259,7 @@ class BaseDeepEstimator(
             "_task": plan.task,
             "n_features_in_": plan.n_features_in,
             "feature_names_in_": plan.feature_names_in,
+            "_input_summary_": plan.input_summary,  # what a transfer from this model compares
             "_architecture_": plan.architecture,
             "_fitted_architecture": None,  # 0.1's form of it, in a model it pickled
             "history_": history,

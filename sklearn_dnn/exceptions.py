@@ -46,3 +46,15 @@ class ModelFileError(ValueError):
     (its SHA-256 digest differs from its header's), or it holds an
     estimator of another class.
     """
+
+
+class PretrainedInputWarning(UserWarning):
+    """Warned when a fit's inputs look rescaled on other data than the pretrained layers saw.
+
+    The columns were standardized (or min-max scaled) on exactly the new
+    fit's rows, as a Pipeline refitting its scaler does, and their
+    distribution differs from the source network's inputs: the reused
+    layers now read the same raw value as another number. Keep the
+    source's fitted preprocessing (``from_pretrained(source_pipeline,
+    keep_preprocessing=True)``).
+    """

@@ -22,6 +22,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array
 
 from .._hyperparameters.constraints import with_python_values
+from .._input_summary import summarize_inputs
 from .._nn.architecture import Architecture, check_warm_start
 from .._nn.mlp import parameter_count
 from .groups import ParameterGroups
@@ -203,6 +204,7 @@ class FitPlan:
     extra_callbacks: tuple = ()  # a caller's own (the learning-rate range test's)
     first_loss: float | None = None  # a continued network's first training loss
     units_changed: bool = False  # the continued task encoded the targets in other units
+    input_summary: object = None  # InputSummary of X (_input_summary.py), for later transfers
 
 
 def split_rows(target, task, early_stopping, validation_fraction, rng):
@@ -262,8 +264,10 @@ def prepare(estimator, X, y, sample_weight, incremental=False, classes=None, ext
     sample_weight = check_sample_weight(sample_weight, X.shape[0])
     if continuing:
         X = X.astype(estimator._numpy_dtype(), copy=False)
+    input_summary = summarize_inputs(X)  # before any row is left out, as a scaler saw X
     if settings.pretrained is not None:
         settings.pretrained.check_input(X.shape[1], feature_names_in)
+        settings.pretrained.check_input_summary(input_summary, feature_names_in)
     if continuing:
         task = estimator._task.continued_with(y, sample_weight)
     else:
@@ -350,6 +354,7 @@ def prepare(estimator, X, y, sample_weight, incremental=False, classes=None, ext
         extra_callbacks=tuple(extra_callbacks),
         first_loss=estimator.history_[0]["train_loss"] if continuing else None,
         units_changed=continuing and task.units_changed_from(estimator._task),
+        input_summary=input_summary,
     )
 
 
