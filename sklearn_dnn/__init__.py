@@ -14,7 +14,13 @@ from ._nn.mlp import MLP
 from ._pretrained import PretrainedLayers
 from ._regressor import DeepRegressor
 from ._uncertainty import ClassificationUncertainty, RegressionUncertainty
-from .exceptions import DivergenceWarning, GradientHealthWarning, TrainingDivergedError
+from .exceptions import (
+    DivergenceWarning,
+    GradientHealthWarning,
+    ModelFileError,
+    PretrainedInputWarning,
+    TrainingDivergedError,
+)
 
 _legacy.install()  # the module paths of 0.1.0, for its pickles
 
@@ -37,6 +43,8 @@ __all__ = [
     "CalibrationWarning",
     "DivergenceWarning",
     "GradientHealthWarning",
+    "ModelFileError",
+    "PretrainedInputWarning",
     "TrainingDivergedError",
     "find_learning_rate",
     "predict_uncertainty",

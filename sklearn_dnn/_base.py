@@ -34,6 +34,7 @@ from ._hyperparameters.constraints import validate_params
 from ._hyperparameters.foreign import unknown_name_hint, unknown_name_message
 from ._inspection import InspectionMixin
 from ._nn.architecture import Architecture
+from ._persistence import PersistenceMixin
 from ._pretrained import TransferMixin
 from ._uncertainty import UncertaintyMixin
 from ._warnings import warn
@@ -50,7 +51,12 @@ SPARSE_FORMATS = ("csr", "csc")
 
 @declared()
 class BaseDeepEstimator(
-    UncertaintyMixin, TransferMixin, InspectionMixin, MLPAttributesMixin, BaseEstimator
+    UncertaintyMixin,
+    TransferMixin,
+    InspectionMixin,
+    MLPAttributesMixin,
+    PersistenceMixin,
+    BaseEstimator,
 ):
     """Base class of :class:`DeepClassifier` and :class:`DeepRegressor`.
 
@@ -341,6 +347,7 @@ class BaseDeepEstimator(
             "_task": plan.task,
             "n_features_in_": plan.n_features_in,
             "feature_names_in_": plan.feature_names_in,
+            "_input_summary_": plan.input_summary,  # what a transfer from this model compares
             "_architecture_": plan.architecture,
             "_fitted_architecture": None,  # 0.1's form of it, in a model it pickled
             "history_": history,

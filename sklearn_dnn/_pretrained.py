@@ -12,13 +12,18 @@ import os
 
 import joblib
 import numpy as np
+from sklearn.frozen import FrozenEstimator
+from sklearn.pipeline import Pipeline
 from torch import nn
 
 from ._in_pipelines import split_pipeline
+from ._input_summary import refit_warning
 from ._nn.activations import activation_name
 from ._nn.architecture import Activation
 from ._nn.blocks import as_hidden_blocks, blocks_of_sequential
 from ._nn.layers import MemberActivation
+from ._warnings import warn
+from .exceptions import PretrainedInputWarning
 
 
 class PretrainedLayers:
@@ -35,13 +40,19 @@ class PretrainedLayers:
         CPU; never trained (the estimator trains a copy).
     feature_names : ndarray of str or None
         Names of the features the source was fitted on, for error messages.
+    input_summary : InputSummary or None, default=None
+        Statistics of the inputs the source was trained on (see
+        ``_input_summary.py``), to warn when a fit gives the layers inputs
+        scaled on other data; None for a torch source.
     """
 
-    def __init__(self, blocks, feature_names=None):
+    def __init__(self, blocks, feature_names=None, input_summary=None):
         self.blocks = blocks
         self.feature_names = feature_names
+        self.input_summary = input_summary
 
     def __setstate__(self, state):
+        vars(self).setdefault("input_summary", None)  # 0.1.0 recorded none
         vars(self).update(state)
         # 0.1.0 pickled its blocks as Sequentials: the same layers, in HiddenBlocks.
         self.blocks = as_hidden_blocks(self.blocks)
@@ -133,6 +144,12 @@ class PretrainedLayers:
                 f"{list(self.feature_names)[:5]}...."
             )
 
+    def check_input_summary(self, summary, feature_names):
+        """Warn (PretrainedInputWarning) when the inputs look rescaled on other data."""
+        message = refit_warning(self.input_summary, summary, feature_names)
+        if message is not None:
+            warn(message, PretrainedInputWarning)
+
     @classmethod
     def from_source(cls, source):
         """Copy the hidden layers of ``source``.
@@ -183,7 +200,7 @@ class PretrainedLayers:
         blocks = copy.deepcopy(blocks).cpu()
         for param in blocks.parameters():
             param.requires_grad_(False)
-        return cls(blocks, feature_names)
+        return cls(blocks, feature_names, getattr(source, "_input_summary_", None))
 
     def __repr__(self):
         widths = tuple(block.linear.out_features for block in self.blocks)
@@ -201,7 +218,9 @@ class TransferMixin:
     """``from_pretrained`` for the estimators."""
 
     @classmethod
-    def from_pretrained(cls, source, n_frozen=None, unfreeze_after=None, **params):
+    def from_pretrained(
+        cls, source, n_frozen=None, unfreeze_after=None, *, keep_preprocessing=False, **params
+    ):
         """Make an unfitted estimator whose hidden layers start as ``source``'s.
 
         The hidden layers (architecture and weights) are copied from the
@@ -226,6 +245,17 @@ class TransferMixin:
         unfreeze_after : int or None, default=None
             Release the frozen layers after this many epochs, to train at
             ``learning_rate * unfrozen_lr_factor`` (0.1 by default).
+        keep_preprocessing : bool, default=False
+            With a Pipeline ``source``: return a Pipeline of the source's
+            fitted preprocessing steps, each a copy wrapped in
+            ``sklearn.frozen.FrozenEstimator`` (its ``fit`` does nothing:
+            the new data is scaled as the source's was, the way the reused
+            layers learned to read it), and the new estimator, under the
+            source's step names. ``clone`` and searches keep the frozen
+            steps as they are. Without it, a Pipeline built around the new
+            estimator refits its preprocessing on the new data, and a fit
+            whose inputs were clearly rescaled on other data than the
+            source's warns (:class:`~sklearn_dnn.PretrainedInputWarning`).
         **params
             Any other hyperparameter of the estimator (``learning_rate``,
             ``max_epochs``, ...). The architecture parameters
@@ -235,7 +265,9 @@ class TransferMixin:
 
         Returns
         -------
-        estimator : unfitted estimator of this class
+        estimator : unfitted estimator of this class, or Pipeline
+            A Pipeline (the source's frozen preprocessing, then the
+            estimator) with ``keep_preprocessing=True``.
 
         Examples
         --------
@@ -249,7 +281,26 @@ class TransferMixin:
         ... )
         >>> model.fit(X[y >= 8], y[y >= 8]).score(X[y >= 8], y[y >= 8]) > 0.9
         True
+
+        Keeping a Pipeline's fitted preprocessing:
+
+        >>> from sklearn.pipeline import make_pipeline
+        >>> from sklearn.preprocessing import StandardScaler
+        >>> X, y = load_digits(return_X_y=True)
+        >>> pipe = make_pipeline(StandardScaler(), DeepClassifier(max_epochs=20, random_state=0))
+        >>> pipe = pipe.fit(X[y < 8], y[y < 8])
+        >>> new = DeepClassifier.from_pretrained(pipe, keep_preprocessing=True, random_state=0)
+        >>> [type(step).__name__ for step in new]
+        ['FrozenEstimator', 'DeepClassifier']
         """
+        if isinstance(source, (str, os.PathLike)):
+            source = joblib.load(source)
+        preprocessing, _ = split_pipeline(source)
+        if keep_preprocessing and preprocessing is None:
+            raise ValueError(
+                "keep_preprocessing=True keeps the fitted steps of a Pipeline source; the "
+                f"source is a {type(source).__name__}, not a Pipeline."
+            )
         pretrained = PretrainedLayers.from_source(source)
         architecture = pretrained.architecture()
         given = sorted(set(params) & set(architecture))
@@ -259,10 +310,29 @@ class TransferMixin:
                 "cannot be set: the reused layers define them. To train another "
                 "architecture, build the estimator directly."
             )
-        return cls(
+        estimator = cls(
             pretrained=pretrained,
             n_frozen=n_frozen,
             unfreeze_after=unfreeze_after,
             **architecture,
             **params,
         )
+        if not keep_preprocessing:
+            return estimator
+        return with_frozen_preprocessing(source, estimator)
+
+
+def with_frozen_preprocessing(pipeline, estimator):
+    """A Pipeline of copies of ``pipeline``'s fitted steps but the last, frozen, then ``estimator``.
+
+    Copies, so that refitting the source later leaves the new Pipeline's
+    steps as they were; ``"passthrough"`` and None steps stay as they are.
+    """
+    steps = [
+        (
+            name,
+            step if step is None or isinstance(step, str) else FrozenEstimator(copy.deepcopy(step)),
+        )
+        for name, step in pipeline.steps[:-1]
+    ]
+    return Pipeline([*steps, (pipeline.steps[-1][0], estimator)])

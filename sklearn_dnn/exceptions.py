@@ -35,3 +35,26 @@ class InvalidParameterError(ValueError, TypeError):
     The message names the parameter, what it accepts and what it got; it is
     both a ``ValueError`` and a ``TypeError``, as scikit-learn's is.
     """
+
+
+class ModelFileError(ValueError):
+    """Raised by ``load`` for a file it refuses, before unpickling anything.
+
+    The message names the problem: the file is not a model saved by
+    sklearn-dnn's ``save`` (and what it looks like instead), it is in a
+    newer format than this version reads, it is truncated or corrupted
+    (its SHA-256 digest differs from its header's), or it holds an
+    estimator of another class.
+    """
+
+
+class PretrainedInputWarning(UserWarning):
+    """Warned when a fit's inputs look rescaled on other data than the pretrained layers saw.
+
+    The columns were standardized (or min-max scaled) on exactly the new
+    fit's rows, as a Pipeline refitting its scaler does, and their
+    distribution differs from the source network's inputs: the reused
+    layers now read the same raw value as another number. Keep the
+    source's fitted preprocessing (``from_pretrained(source_pipeline,
+    keep_preprocessing=True)``).
+    """

@@ -220,3 +220,106 @@ def test_from_pretrained_reports_the_source_architecture_and_refuses_other_value
     X, y = classification(n_samples=50)
     with pytest.raises(ValueError, match="these differ: hidden_layer_sizes"):
         model.set_params(hidden_layer_sizes=(8,)).fit(X, y)
+
+
+# ----------------------------------------------------------------------
+# Through Pipelines: keeping the source's fitted preprocessing, and the
+# warning when a new Pipeline refits it on data of another shape.
+
+
+def _raw(n, seed, shape="normal"):
+    """Raw inputs in their own units; ``"skewed"`` draws two columns from another distribution."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal([50, 0, 10, -5], [10, 20, 5, 8], size=(n, 4))
+    if shape == "skewed":  # another region of the inputs: one-sided, bunched up
+        X[:, 0] = 50 + rng.exponential(10, n)
+        X[:, 1] = rng.choice([-25.0, 25.0], n) + rng.normal(0, 3, n)  # two clusters
+    y = np.sin(X[:, 0] / 10) * 40 + 0.5 * X[:, 1] + 0.02 * X[:, 2] * X[:, 3]
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def source_pipeline():
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = _raw(1000, 0)
+    model = DeepRegressor(hidden_layer_sizes=(16, 16), max_epochs=10, random_state=0)
+    return make_pipeline(StandardScaler(), model).fit(X, y)
+
+
+def _transfer_warnings(pipeline, X, y):
+    import warnings
+
+    from sklearn_dnn import PretrainedInputWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        pipeline.fit(X, y)
+    return [w for w in caught if w.category is PretrainedInputWarning]
+
+
+def test_keep_preprocessing_returns_the_frozen_steps_and_the_new_model(source_pipeline):
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.pipeline import Pipeline
+
+    new = DeepRegressor.from_pretrained(
+        source_pipeline, keep_preprocessing=True, max_epochs=3, random_state=0
+    )
+    assert isinstance(new, Pipeline)
+    assert [name for name, _ in new.steps] == [name for name, _ in source_pipeline.steps]
+    scaler = new.steps[0][1]
+    assert isinstance(scaler, FrozenEstimator)
+    assert scaler.estimator is not source_pipeline[0]  # a copy
+    X, y = _raw(200, 1, "skewed")
+    new.fit(X, y)
+    # the new data is scaled with the source's statistics, not its own
+    np.testing.assert_array_equal(scaler.estimator.mean_, source_pipeline[0].mean_)
+    np.testing.assert_allclose(new[:-1].transform(X), source_pipeline[:-1].transform(X))
+    assert clone(new).steps[0][1] is scaler  # clone (a search) keeps it frozen
+    assert new[-1].pretrained is not None and new[-1].n_iter_ == 3
+
+
+def test_keep_preprocessing_needs_a_pipeline(source_pipeline):
+    with pytest.raises(ValueError, match="keep_preprocessing=True .* not a Pipeline"):
+        DeepRegressor.from_pretrained(source_pipeline[-1], keep_preprocessing=True)
+    assert isinstance(DeepRegressor.from_pretrained(source_pipeline), DeepRegressor)
+
+
+def test_refitting_the_preprocessing_on_other_data_warns(source_pipeline):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = _raw(800, 1, "skewed")
+    new = DeepRegressor.from_pretrained(source_pipeline[-1], max_epochs=2, random_state=0)
+    (warning,) = _transfer_warnings(make_pipeline(StandardScaler(), new), X, y)
+    assert "keep_preprocessing=True" in str(warning.message)
+    assert "column 0" in str(warning.message) and "column 1" in str(warning.message)
+    assert warning.filename == __file__  # attributed to the user's line
+    kept = DeepRegressor.from_pretrained(
+        source_pipeline, keep_preprocessing=True, max_epochs=2, random_state=0
+    )
+    assert _transfer_warnings(kept, X, y) == []  # the right way: no warning
+
+
+@pytest.mark.parametrize("seed", range(1, 6))
+def test_refitting_on_data_like_the_sources_does_not_warn(source_pipeline, seed):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import MinMaxScaler, StandardScaler
+
+    X, y = _raw(100 + 50 * seed, seed)  # fresh rows of the source's distribution
+    for scaler in (StandardScaler(), MinMaxScaler()):
+        new = DeepRegressor.from_pretrained(source_pipeline[-1], max_epochs=1, random_state=0)
+        assert _transfer_warnings(make_pipeline(scaler, new), X, y) == []
+
+
+def test_a_source_without_input_statistics_never_warns(source_pipeline):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    source = pickle.loads(pickle.dumps(source_pipeline[-1]))
+    del source._input_summary_  # as a model pickled by 0.1.0
+    X, y = _raw(300, 1, "skewed")
+    new = DeepRegressor.from_pretrained(source, max_epochs=1, random_state=0)
+    assert new.pretrained.input_summary is None
+    assert _transfer_warnings(make_pipeline(StandardScaler(), new), X, y) == []

@@ -3,6 +3,8 @@
 import copy
 import math
 import sys
+import time
+from numbers import Number
 
 import torch
 from skorch.callbacks import Callback, PrintLog
@@ -219,6 +221,7 @@ class Stopper(Callback):
         self.best_state_ = None
         self.n_stale_ = 0
         self.losses_ = []
+        self.improved_epochs_ = []  # the epochs (history lengths) that set a new best
         self.stopped_ = False
 
     def monitored(self, epoch):
@@ -229,6 +232,10 @@ class Stopper(Callback):
             return -epoch["valid_score"]
         return epoch[self.monitor]
 
+    def best_value(self):
+        """The best value of the watched quantity, as the history holds it."""
+        return -self.best_loss_ if self.monitor == "valid_score" else self.best_loss_
+
     def on_epoch_end(self, net, **kwargs):
         loss = self.monitored(net.history[-1])
         self.losses_.append(loss)
@@ -236,6 +243,7 @@ class Stopper(Callback):
         if loss < self.best_loss_:
             self.best_loss_ = loss
             self.best_epoch_ = len(net.history)
+            self.improved_epochs_.append(self.best_epoch_)
             if self.restore_best:
                 self.best_state_ = copy.deepcopy(net.module_.state_dict())
         if self.n_stale_ >= self.patience:
@@ -273,22 +281,46 @@ def _duration(seconds):
 
 
 class EpochLog(PrintLog):
-    """skorch's epoch table, with the epoch as ``k/N`` and the time left.
+    """The epoch table of ``verbose=1``: every epoch, in fixed columns, and a closing line.
 
-    ``epoch`` shows this fit's epoch out of its ``max_epochs``; ``left``
-    estimates the time the remaining epochs take at the mean duration so
-    far (an upper bound: early stopping may end the fit sooner). skorch
-    colours the best values with ANSI codes; they are left out when the
-    output is not a terminal (a file, a pipe, a notebook's log), where
-    they would show as garbage. Without a standard output (``sys.stdout``
-    is None, as under ``pythonw`` or in some services) it prints nothing,
-    as ``print`` does.
+    One row per epoch of this fit, the epoch that ends it included: the
+    epoch as ``k/N``, the history's numbers (``train_loss``, ``valid_loss``,
+    the learning rate ``lr`` of the output layer once, ...), ``dur`` and
+    ``left``, the time the remaining epochs would take at the mean duration
+    so far (an upper bound: early stopping may end the fit sooner; ``0.0s``
+    on the last row). The columns are those of the first row, padded to a
+    fixed width, so every row lines up; a column a later epoch adds is left
+    out. Then two text columns: ``best`` holds ``*`` when the stopper's
+    monitored quantity reached a new best in that epoch, and ``note`` the
+    events of the epoch (``unfrozen``, a callback's ``event_*`` flag). A
+    closing line says how many epochs ran, why the fit stopped (patience
+    exhausted on the monitored quantity, ``max_epochs`` reached, or a
+    callback stopped it), which epoch's weights were restored, and the
+    total time.
+
+    On a terminal the new best values are also coloured; off a terminal
+    (a file, a pipe, a notebook's log) nothing but text is written.
+    Without a standard output (``sys.stdout`` is None, as under
+    ``pythonw`` or in some services) it prints nothing, as ``print`` does.
+
+    The epoch that stops a fit ends in the stopper, which runs before this
+    log (skorch calls its ``print_log`` last), by raising; that row is
+    written when training ends.
 
     Parameters
     ----------
+    keys_ignored : str or list of str, default=None
+        History keys left out of the table (as skorch's ``PrintLog``).
+    sink : callable, default=print
     colour : bool or None, default=None
         None colours when ``sys.stdout`` is a terminal.
     """
+
+    # History keys that are not columns: skorch's markers and the bookkeeping
+    # of other callbacks (a schedule's ``event_lr`` repeats ``lr``).
+    NOT_COLUMNS = frozenset({"epoch", "dur", "batches", "best", "unfrozen", "event_lr"})
+    FLOAT_WIDTH = 10
+    GREEN, END = "\x1b[32m", "\x1b[0m"
 
     def __init__(self, keys_ignored=None, sink=print, colour=None):
         super().__init__(keys_ignored=keys_ignored, sink=sink)
@@ -296,31 +328,118 @@ class EpochLog(PrintLog):
 
     def on_train_begin(self, net, **kwargs):
         self.start_ = len(net.history)  # epochs loaded or continued from are not this fit's
+        self.columns_ = None
+        self.n_printed_ = 0
+        self.began_ = time.monotonic()
 
     def _use_colour(self):
         if self.colour is not None:
             return self.colour
         return self.sink is print and hasattr(sys.stdout, "isatty") and sys.stdout.isatty()
 
-    def format_row(self, row, key, color):
-        if not self._use_colour():
-            row = {k: v for k, v in row.items() if not k.endswith("_best")}
-        return super().format_row(row, key, color)
+    def _quiet(self, net):
+        return (not net.verbose and self.sink is print) or (
+            self.sink is print and sys.stdout is None
+        )
 
-    def on_epoch_end(self, net, **kwargs):
-        if not net.verbose and self.sink is print:
-            return
-        history = net.history[getattr(self, "start_", 0) :]
-        done = len(history)
-        row = dict(net.history[-1])
-        row["epoch"] = f"{done}/{net.max_epochs}"
-        mean = sum(epoch.get("dur", 0.0) for epoch in history) / done
-        row["left"] = _duration(mean * max(net.max_epochs - done, 0))
-        lines = self.table(row).split("\n")
-        if self.first_iteration_:
-            self.sink(lines[0])
-            self.sink(lines[1])
-            self.first_iteration_ = False
-        self.sink(lines[-1])
+    def _write(self, line):
+        self.sink(line)
         if self.sink is print and sys.stdout is not None:
             sys.stdout.flush()
+
+    def _columns(self, row):
+        keys = [k for k in self._sorted_keys(row.keys()) if k not in self.NOT_COLUMNS]
+        keys = [k for k in keys if not k.startswith("event_") and isinstance(row[k], Number)]
+        return ["epoch", *keys, "dur", "left"]
+
+    @staticmethod
+    def _stopper(net):
+        stopper = dict(getattr(net, "callbacks_", ())).get("stopper")
+        return stopper if isinstance(stopper, Stopper) else None
+
+    def _width(self, key, max_epochs):
+        if key == "epoch":
+            return max(len(key), 2 * len(str(max_epochs)) + 1)
+        if key in ("dur", "left"):
+            return 6
+        return max(len(key), self.FLOAT_WIDTH)
+
+    def _format(self, key, value, width):
+        if value is None:
+            return " " * width
+        if isinstance(value, str):
+            return value.rjust(width)
+        if isinstance(value, bool) or float(value).is_integer():
+            return f"{value:>{width}}"
+        return f"{value:>{width}.4f}"
+
+    def _print_row(self, net, index, last=False):
+        """Write the history's epoch ``index`` (of this fit: 1, 2, ...)."""
+        history = net.history[self.start_ :]
+        row = dict(history[index - 1])
+        if self.columns_ is None:
+            self.columns_ = self._columns(row)
+            self.widths_ = [self._width(key, net.max_epochs) for key in self.columns_]
+            header = "  ".join(k.rjust(w) for k, w in zip(self.columns_, self.widths_, strict=True))
+            self._write(header + "  best  note")
+            self._write("  ".join("-" * w for w in self.widths_) + "  ----  ----")
+        mean = sum(epoch.get("dur", 0.0) for epoch in history[:index]) / index
+        row["epoch"] = f"{index}/{net.max_epochs}"
+        row["dur"] = _duration(row.get("dur", 0.0))
+        row["left"] = _duration(0.0 if last else mean * max(net.max_epochs - index, 0))
+        stopper = self._stopper(net)
+        improved = stopper is not None and index + self.start_ in stopper.improved_epochs_
+        cells = []
+        for key, width in zip(self.columns_, self.widths_, strict=True):
+            cell = self._format(key, row.get(key), width)
+            if improved and key == stopper.monitor and self._use_colour():
+                cell = f"{self.GREEN}{cell}{self.END}"
+            cells.append(cell)
+        notes = ["unfrozen"] * bool(row.get("unfrozen")) + [
+            k[len("event_") :]
+            for k, v in row.items()
+            if k.startswith("event_") and k != "event_lr" and v is True
+        ]
+        line = "  ".join(cells) + "  " + ("*" if improved else " ").rjust(4)
+        self._write((line + "  " + " ".join(notes)).rstrip())
+        self.n_printed_ = index
+
+    def on_epoch_end(self, net, **kwargs):
+        if self._quiet(net):
+            return
+        done = len(net.history) - self.start_
+        self._print_row(net, done, last=done >= net.max_epochs)
+
+    def on_train_end(self, net, **kwargs):
+        if self._quiet(net):
+            return
+        done = len(net.history) - self.start_
+        if done == 0:
+            return
+        if self.n_printed_ < done:  # the epoch whose end a callback stopped the fit in
+            self._print_row(net, done, last=True)
+        self._write(self.closing_line(net, done))
+
+    def closing_line(self, net, done):
+        """How many epochs ran, why the fit stopped, the weights kept and the total time."""
+        stopper = self._stopper(net)
+        if stopper is not None and stopper.stopped_:
+            what = {"train_loss": "the training loss"}.get(stopper.monitor, stopper.monitor)
+            verb = "rise" if stopper.monitor == "valid_score" else "fall"
+            why = (
+                f"patience exhausted: {what} did not {verb} by more than "
+                f"tol={stopper.tol:g} for {stopper.patience} epochs"
+            )
+            if stopper.monitor == "train_loss":
+                why = f"converged on the training loss ({why})"
+        elif done >= net.max_epochs:
+            why = f"max_epochs={net.max_epochs} reached"
+        else:
+            why = "a callback stopped it"
+        if stopper is not None and stopper.restore_best and stopper.best_epoch_ is not None:
+            best = stopper.best_epoch_ - self.start_
+            kept = f"restored epoch {best} (best {stopper.monitor} {stopper.best_value():.4f})"
+        else:
+            kept = f"kept the weights of epoch {done}, the last"
+        total = _duration(time.monotonic() - self.began_)
+        return f"Stopped after {done} epochs: {why}; {kept}; total {total}."

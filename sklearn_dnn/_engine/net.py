@@ -314,6 +314,36 @@ class TrainingNet(SkorchConventions, NeuralNet):
             for name, callback in super().get_default_callbacks()
         ]
 
+    def save_params(self, *args, **kwargs):
+        """skorch's ``save_params``: the network's weights (optimizer, history), nothing else.
+
+        It leaves out what the estimator around the net adds, which a
+        prediction needs: a regressor's target scaling (the network
+        predicts standardized targets), a classifier's classes (it
+        predicts their indices), the features the model was fitted on
+        and their handling. Save a model with the estimator's ``save``.
+        """
+        return super().save_params(*args, **kwargs)
+
+    def load_params(self, *args, **kwargs):
+        """skorch's ``load_params``, with a warning: the weights come without their estimator.
+
+        Weights saved by ``save_params`` are read, once loaded, with the
+        target scaling, classes and input handling of the estimator that
+        holds this net, not those of the estimator that trained them: a
+        regressor fitted on other targets predicts in other units, with no
+        error. The estimators' ``save`` and ``load`` keep them together.
+        """
+        warnings.warn(
+            "net_.load_params loads the network's weights only: they are read with this "
+            "estimator's target scaling, classes and input handling, which may not be those "
+            "they were trained with (a regressor fitted on other targets predicts in other "
+            "units). Save and load whole models with the estimator's save() and load().",
+            UserWarning,
+            stacklevel=2,
+        )
+        return super().load_params(*args, **kwargs)
+
     def initialize_optimizer(self, *args, **kwargs):
         self.optimizer_ = self.optimizer(self.groups.optimizer_groups(self.module_), lr=self.lr)
         return self

@@ -23,6 +23,7 @@ from sklearn.utils.validation import check_array
 
 from .._calibration import hold_out_for_calibration
 from .._hyperparameters.constraints import with_python_values
+from .._input_summary import summarize_inputs
 from .._nn.architecture import Architecture, check_warm_start
 from .._nn.mlp import parameter_count
 from .groups import ParameterGroups
@@ -207,6 +208,7 @@ class FitPlan:
     units_changed: bool = False  # the continued task encoded the targets in other units
     # The rows that calibrate (see _calibration.py): calibration_fraction's, else valid.
     calibration: TensorData | None = None
+    input_summary: object = None  # InputSummary of X (_input_summary.py), for later transfers
 
 
 def split_rows(target, task, early_stopping, validation_fraction, rng):
@@ -278,8 +280,10 @@ def prepare(
     sample_weight = check_sample_weight(sample_weight, X.shape[0])
     if continuing:
         X = X.astype(estimator._numpy_dtype(), copy=False)
+    input_summary = summarize_inputs(X)  # before any row is left out, as a scaler saw X
     if settings.pretrained is not None:
         settings.pretrained.check_input(X.shape[1], feature_names_in)
+        settings.pretrained.check_input_summary(input_summary, feature_names_in)
     if continuing:
         task = estimator._task.continued_with(y, sample_weight)
     else:
@@ -378,6 +382,7 @@ def prepare(
         calibration=valid
         if calibration_rows is None
         else _subset(tensors, sample_weight, calibration_rows, device),
+        input_summary=input_summary,
     )
 
 
