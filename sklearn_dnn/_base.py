@@ -11,6 +11,7 @@ and propagates.
 """
 
 import copy
+import inspect
 
 import numpy as np
 import torch
@@ -28,6 +29,7 @@ from ._engine.training import train
 from ._hyperparameters import declared
 from ._hyperparameters.checks import check_param_details, did_you_mean
 from ._hyperparameters.constraints import validate_params
+from ._inputs import prediction_codes, validate_inputs
 from ._inspection import InspectionMixin
 from ._nn.architecture import Architecture
 from ._pretrained import TransferMixin
@@ -70,6 +72,8 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
         initializer,
         batchnorm,
         dropout,
+        categorical_features,
+        numeric_scaling,
         ensemble_size,
         bootstrap,
         optimizer,
@@ -108,6 +112,8 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
         self.initializer = initializer
         self.batchnorm = batchnorm
         self.dropout = dropout
+        self.categorical_features = categorical_features
+        self.numeric_scaling = numeric_scaling
         self.ensemble_size = ensemble_size
         self.bootstrap = bootstrap
         self.optimizer = optimizer
@@ -140,6 +146,13 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
         self.unfreeze_after = unfreeze_after
         self.unfrozen_lr_factor = unfrozen_lr_factor
         self.callbacks = callbacks
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        # A model pickled before a hyperparameter existed has its default.
+        for name, param in inspect.signature(type(self).__init__).parameters.items():
+            if param.default is not param.empty and name not in vars(self):
+                setattr(self, name, param.default)
 
     # ------------------------------------------------------------------
     # hyperparameters
@@ -209,19 +222,25 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
         self._warn_after_fit(plan, still_improving, n_before)
         return self
 
-    def _validate_training_data(self, X, y, continuing):
-        """Validated X and y, and the feature count and names they bring (self unchanged)."""
+    def _validate_training_data(self, X, y, continuing, inputs=None):
+        """Validated X (as codes) and y, the features they bring, and X's input description.
+
+        ``inputs`` is the input description to encode X with (a source's,
+        through ``pretrained``); a continued fit keeps its own; otherwise X
+        is described anew (see ``_inputs.py``). ``self`` is unchanged.
+        """
         kwargs = dict(
             dtype=FLOAT_DTYPES, accept_sparse=SPARSE_FORMATS, **self._task_class.target_validation
         )
         if continuing:
-            X, y = validate_data(self, X, y, reset=False, **kwargs)
+            inputs = getattr(self, "_inputs_", None)  # None in a model pickled by 0.1
+            X, y, inputs = validate_inputs(self, self, X, y, False, inputs, kwargs)
             y = self._task_class.clean_targets(y)
-            return X, y, self.n_features_in_, getattr(self, "feature_names_in_", None)
+            return X, y, self.n_features_in_, getattr(self, "feature_names_in_", None), inputs
         probe = copy.copy(self)  # validate_data records the features on the estimator
-        X, y = validate_data(probe, X, y, reset=True, **kwargs)
+        X, y, inputs = validate_inputs(self, probe, X, y, True, inputs, kwargs)
         y = self._task_class.clean_targets(y)
-        return X, y, probe.n_features_in_, getattr(probe, "feature_names_in_", None)
+        return X, y, probe.n_features_in_, getattr(probe, "feature_names_in_", None), inputs
 
     def _partial_fit(self, X, y, sample_weight, classes=None):
         """One pass over the rows of ``X``, continuing the fitted network if there is one."""
@@ -257,6 +276,7 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
             "n_features_in_": plan.n_features_in,
             "feature_names_in_": plan.feature_names_in,
             "_architecture_": plan.architecture,
+            "_inputs_": plan.inputs,
             "_fitted_architecture": None,  # 0.1's form of it, in a model it pickled
             "history_": history,
             "n_iter_": len(history),
@@ -289,6 +309,7 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True  # densified batch by batch, never as a whole
+        tags.input_tags.allow_nan = True  # imputed inside the network (see _nn/inputs.py)
         return tags
 
     def _numpy_dtype(self):
@@ -297,7 +318,15 @@ class BaseDeepEstimator(UncertaintyMixin, TransferMixin, InspectionMixin, BaseEs
     def _input_tensor(self, X):
         """Validate ``X`` for prediction and move it to the module's device and type."""
         check_is_fitted(self, "net_")
-        X = validate_data(self, X, reset=False, dtype=FLOAT_DTYPES, accept_sparse=SPARSE_FORMATS)
+        inputs = getattr(self, "_inputs_", None)  # None in a model pickled by 0.1
+        if inputs is None:
+            X = validate_data(
+                self, X, reset=False, dtype=FLOAT_DTYPES, accept_sparse=SPARSE_FORMATS
+            )
+        else:
+            X = prediction_codes(
+                self, inputs, X, dict(dtype=FLOAT_DTYPES, accept_sparse=SPARSE_FORMATS)
+            )
         weight = self.module_.output.weight
         return input_rows(X.astype(self._numpy_dtype(), copy=False), weight.device)
 

@@ -37,12 +37,16 @@ class PretrainedLayers:
         Names of the features the source was fitted on, for error messages.
     """
 
-    def __init__(self, blocks, feature_names=None):
+    def __init__(self, blocks, feature_names=None, inputs=None):
         self.blocks = blocks
         self.feature_names = feature_names
+        # The source's input description: a new fit encodes its table the
+        # same way (the same categories, medians and scaling).
+        self.inputs = inputs
 
     def __setstate__(self, state):
         vars(self).update(state)
+        self.__dict__.setdefault("inputs", None)  # pickled before tables were described
         # 0.1.0 pickled its blocks as Sequentials: the same layers, in HiddenBlocks.
         self.blocks = as_hidden_blocks(self.blocks)
 
@@ -183,7 +187,7 @@ class PretrainedLayers:
         blocks = copy.deepcopy(blocks).cpu()
         for param in blocks.parameters():
             param.requires_grad_(False)
-        return cls(blocks, feature_names)
+        return cls(blocks, feature_names, getattr(source, "_inputs_", None))
 
     def __repr__(self):
         widths = tuple(block.linear.out_features for block in self.blocks)

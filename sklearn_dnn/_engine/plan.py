@@ -182,6 +182,7 @@ class FitPlan:
     continuing: bool
     n_features_in: int
     feature_names_in: object
+    inputs: object  # the fitted InputDescription of X's columns (_inputs.py)
     train: TensorData
     valid: TensorData | None
     valid_score: object  # score(y_true, outputs, sample_weight), higher is better
@@ -258,12 +259,18 @@ def prepare(estimator, X, y, sample_weight, incremental=False, classes=None, ext
     if continuing:
         given = settings.get_params(deep=False)
         check_warm_start(estimator._trained_architecture(), architecture, given)
-    X, y, n_features_in, feature_names_in = settings._validate_training_data(X, y, continuing)
+    # A source fitted on a table passes its description on (its columns' codes).
+    source_inputs = None if settings.pretrained is None else settings.pretrained.inputs
+    if source_inputs is not None and source_inputs.is_identity:
+        source_inputs = None
+    X, y, n_features_in, feature_names_in, inputs = settings._validate_training_data(
+        X, y, continuing, source_inputs
+    )
     sample_weight = check_sample_weight(sample_weight, X.shape[0])
     if continuing:
         X = X.astype(estimator._numpy_dtype(), copy=False)
     if settings.pretrained is not None:
-        settings.pretrained.check_input(X.shape[1], feature_names_in)
+        settings.pretrained.check_input(inputs.encoded_width(), feature_names_in)
     if continuing:
         task = estimator._task.continued_with(y, sample_weight)
     else:
@@ -298,7 +305,7 @@ def prepare(estimator, X, y, sample_weight, incremental=False, classes=None, ext
             f"{n_train} training rows. Use a larger batch_size or "
             "batchnorm=False."
         )
-    architecture = architecture.sized(X.shape[1], task.n_outputs)
+    architecture = architecture.sized(inputs.encoded_width(), task.n_outputs)
     n_parameters = parameter_count(
         architecture.n_features,
         architecture.hidden_layer_sizes,
@@ -327,6 +334,7 @@ def prepare(estimator, X, y, sample_weight, incremental=False, classes=None, ext
         continuing=continuing,
         n_features_in=n_features_in,
         feature_names_in=feature_names_in,
+        inputs=inputs,
         train=_subset(tensors, sample_weight, train_rows, device),
         valid=None if valid_rows is None else _subset(tensors, sample_weight, valid_rows, device),
         valid_score=valid_score,
