@@ -309,3 +309,21 @@ def test_max_norm_and_penalties_leave_embeddings_alone():
     assert float(norms.max()) <= 0.5 + 1e-6
     (weight,) = est.module_.inputs.embeddings
     assert float(weight[:, 1:].norm(dim=-1).max()) > 0.5
+
+
+def test_the_input_stage_encodes_codes_as_documented():
+    import torch
+
+    from sklearn_dnn._inputs import describe
+    from sklearn_dnn._nn.inputs import InputStage
+
+    X = pd.DataFrame({"x": [1.0, np.nan, 3.0, 5.0], "c": ["b", "a", None, "b"]})
+    inputs, codes = describe(X, "from_dtype", "standard")
+    np.testing.assert_array_equal(codes[:, 1], [2, 1, 0, 2])  # 0: missing; a=1, b=2
+    assert inputs.medians.tolist() == [3.0]
+    stage = InputStage(inputs, 1, torch.Generator().manual_seed(0))
+    out = stage(torch.as_tensor(codes)).numpy()
+    filled = np.array([1.0, 3.0, 3.0, 5.0])
+    np.testing.assert_allclose(out[:, 0], (filled - filled.mean()) / filled.std())
+    np.testing.assert_array_equal(out[:, 1], [0, 1, 0, 0])  # the missing indicator
+    np.testing.assert_array_equal(out[:, 2:], [[0, 1], [1, 0], [0, 0], [0, 1]])  # one-hot
