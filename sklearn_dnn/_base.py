@@ -32,6 +32,7 @@ from ._hyperparameters import declared
 from ._hyperparameters.checks import check_param_details, did_you_mean
 from ._hyperparameters.constraints import validate_params
 from ._hyperparameters.foreign import unknown_name_hint, unknown_name_message
+from ._inputs import prediction_codes, validate_inputs
 from ._inspection import InspectionMixin
 from ._nn.architecture import Architecture
 from ._persistence import PersistenceMixin
@@ -92,6 +93,8 @@ class BaseDeepEstimator(
         initializer,
         batchnorm,
         dropout,
+        categorical_features,
+        numeric_scaling,
         ensemble_size,
         bootstrap,
         optimizer,
@@ -131,6 +134,8 @@ class BaseDeepEstimator(
         self.initializer = initializer
         self.batchnorm = batchnorm
         self.dropout = dropout
+        self.categorical_features = categorical_features
+        self.numeric_scaling = numeric_scaling
         self.ensemble_size = ensemble_size
         self.bootstrap = bootstrap
         self.optimizer = optimizer
@@ -289,24 +294,35 @@ class BaseDeepEstimator(
         self._warn_after_fit(plan, still_improving, n_before)
         return self
 
-    def _validate_training_data(self, X, y, continuing):
-        """Validated X and y, and the feature count and names they bring (self unchanged)."""
+    def _validate_training_data(self, X, y, continuing, inputs=None):
+        """Validated X (as codes) and y, the features they bring, and X's input description.
+
+        ``inputs`` is the input description to encode X with (a source's,
+        through ``pretrained``); a continued fit keeps its own; otherwise X
+        is described anew (see ``_inputs.py``). ``self`` is unchanged.
+        """
         kwargs = dict(
             dtype=FLOAT_DTYPES, accept_sparse=SPARSE_FORMATS, **self._task_class.target_validation
         )
         if continuing:
-            X, y = validate_data(self, X, y, reset=False, **kwargs)
+            inputs = getattr(self, "_inputs_", None)  # None in a model pickled by 0.1
+            X, y, inputs = validate_inputs(self, self, X, y, False, inputs, kwargs)
             y = self._task_class.clean_targets(y)
-            return X, y, self.n_features_in_, getattr(self, "feature_names_in_", None)
+            return X, y, self.n_features_in_, getattr(self, "feature_names_in_", None), inputs
         probe = copy.copy(self)  # validate_data records the features on the estimator
-        X, y = validate_data(probe, X, y, reset=True, **kwargs)
+        X, y, inputs = validate_inputs(self, probe, X, y, True, inputs, kwargs)
         y = self._task_class.clean_targets(y)
-        return X, y, probe.n_features_in_, getattr(probe, "feature_names_in_", None)
+        return X, y, probe.n_features_in_, getattr(probe, "feature_names_in_", None), inputs
 
-    def _features_probe(self, n_features_in, feature_names_in):
-        """A copy of these settings that validates data against the given features."""
+    def _features_probe(self, n_features_in, feature_names_in, inputs=None):
+        """A copy of these settings that validates data against the given features.
+
+        ``inputs`` is the input description (``_inputs.py``) of this fit,
+        which encodes the data as it encodes the training rows.
+        """
         probe = copy.copy(self)
         probe.n_features_in_ = n_features_in
+        probe._inputs_ = inputs
         if feature_names_in is None:
             vars(probe).pop("feature_names_in_", None)
         else:
@@ -349,6 +365,7 @@ class BaseDeepEstimator(
             "feature_names_in_": plan.feature_names_in,
             "_input_summary_": plan.input_summary,  # what a transfer from this model compares
             "_architecture_": plan.architecture,
+            "_inputs_": plan.inputs,
             "_fitted_architecture": None,  # 0.1's form of it, in a model it pickled
             "history_": history,
             "n_iter_": len(history),
@@ -382,6 +399,7 @@ class BaseDeepEstimator(
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True  # densified batch by batch, never as a whole
+        tags.input_tags.allow_nan = True  # imputed inside the network (see _nn/inputs.py)
         return tags
 
     def _numpy_dtype(self):
@@ -390,7 +408,15 @@ class BaseDeepEstimator(
     def _input_tensor(self, X):
         """Validate ``X`` for prediction and move it to the module's device and type."""
         check_is_fitted(self, "net_")
-        X = validate_data(self, X, reset=False, dtype=FLOAT_DTYPES, accept_sparse=SPARSE_FORMATS)
+        inputs = getattr(self, "_inputs_", None)  # None in a model pickled by 0.1
+        if inputs is None:
+            X = validate_data(
+                self, X, reset=False, dtype=FLOAT_DTYPES, accept_sparse=SPARSE_FORMATS
+            )
+        else:
+            X = prediction_codes(
+                self, inputs, X, dict(dtype=FLOAT_DTYPES, accept_sparse=SPARSE_FORMATS)
+            )
         weight = self.module_.output.weight
         return input_rows(X.astype(self._numpy_dtype(), copy=False), weight.device)
 

@@ -166,6 +166,8 @@ def dead_unit_fractions(module, X, max_rows=DEAD_UNIT_ROWS):
     projections, alive = [], []  # per hidden layer: drawn once; units alive on some row
     with evaluation_mode(module):
         for h in row_chunks(X, rows.long().to(X.device)):  # a wide sparse X: a few at a time
+            with torch.no_grad():
+                h = module.member_inputs(h)  # the input stage (not a hidden block)
             for i, block in enumerate(module.hidden):
                 # Evaluation mode: the dropout that may follow the activation is the identity.
                 pre, activation = (nn.Sequential(*parts) for parts in block.split("activation"))

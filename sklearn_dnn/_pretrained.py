@@ -46,14 +46,18 @@ class PretrainedLayers:
         scaled on other data; None for a torch source.
     """
 
-    def __init__(self, blocks, feature_names=None, input_summary=None):
+    def __init__(self, blocks, feature_names=None, input_summary=None, inputs=None):
         self.blocks = blocks
         self.feature_names = feature_names
         self.input_summary = input_summary
+        # The source's input description: a new fit encodes its table the
+        # same way (the same categories, medians and scaling).
+        self.inputs = inputs
 
     def __setstate__(self, state):
         vars(self).setdefault("input_summary", None)  # 0.1.0 recorded none
         vars(self).update(state)
+        self.__dict__.setdefault("inputs", None)  # pickled before tables were described
         # 0.1.0 pickled its blocks as Sequentials: the same layers, in HiddenBlocks.
         self.blocks = as_hidden_blocks(self.blocks)
 
@@ -200,7 +204,12 @@ class PretrainedLayers:
         blocks = copy.deepcopy(blocks).cpu()
         for param in blocks.parameters():
             param.requires_grad_(False)
-        return cls(blocks, feature_names, getattr(source, "_input_summary_", None))
+        return cls(
+            blocks,
+            feature_names,
+            getattr(source, "_input_summary_", None),
+            getattr(source, "_inputs_", None),
+        )
 
     def __repr__(self):
         widths = tuple(block.linear.out_features for block in self.blocks)

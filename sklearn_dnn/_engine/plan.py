@@ -185,6 +185,7 @@ class FitPlan:
     continuing: bool
     n_features_in: int
     feature_names_in: object
+    inputs: object  # the fitted InputDescription of X's columns (_inputs.py)
     train: TensorData
     valid: TensorData | None
     valid_score: object  # score(y_true, outputs, sample_weight), higher is better
@@ -276,13 +277,19 @@ def prepare(
     if continuing:
         given = settings.get_params(deep=False)
         check_warm_start(estimator._trained_architecture(), architecture, given)
-    X, y, n_features_in, feature_names_in = settings._validate_training_data(X, y, continuing)
+    # A source fitted on a table passes its description on (its columns' codes).
+    source_inputs = None if settings.pretrained is None else settings.pretrained.inputs
+    if source_inputs is not None and source_inputs.is_identity:
+        source_inputs = None
+    X, y, n_features_in, feature_names_in, inputs = settings._validate_training_data(
+        X, y, continuing, source_inputs
+    )
     sample_weight = check_sample_weight(sample_weight, X.shape[0])
     if continuing:
         X = X.astype(estimator._numpy_dtype(), copy=False)
     input_summary = summarize_inputs(X)  # before any row is left out, as a scaler saw X
     if settings.pretrained is not None:
-        settings.pretrained.check_input(X.shape[1], feature_names_in)
+        settings.pretrained.check_input(inputs.encoded_width(), feature_names_in)
         settings.pretrained.check_input_summary(input_summary, feature_names_in)
     if continuing:
         task = estimator._task.continued_with(y, sample_weight)
@@ -295,7 +302,7 @@ def prepare(
     target = task.encode(y, X.dtype)
     valid = None
     if own_valid:  # the user's rows replace the split
-        features = (n_features_in, feature_names_in)
+        features = (n_features_in, feature_names_in, inputs)
         valid = validation_set(settings, task, validation, X, y, sample_weight, features, device)
     sample_weight = task.weigh(y, sample_weight, settings._class_weight())
     keep = sample_weight > 0
@@ -325,7 +332,7 @@ def prepare(
             f"{n_train} training rows. Use a larger batch_size or "
             "batchnorm=False."
         )
-    architecture = architecture.sized(X.shape[1], task.n_outputs)
+    architecture = architecture.sized(inputs.encoded_width(), task.n_outputs)
     n_parameters = parameter_count(
         architecture.n_features,
         architecture.hidden_layer_sizes,
@@ -358,6 +365,7 @@ def prepare(
         continuing=continuing,
         n_features_in=n_features_in,
         feature_names_in=feature_names_in,
+        inputs=inputs,
         train=_subset(tensors, sample_weight, train_rows, device),
         valid=valid,
         valid_score=valid_score,

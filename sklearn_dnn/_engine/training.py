@@ -95,6 +95,7 @@ def build_net(plan):
         module__n_frozen=groups.n_frozen,
         module__seed=plan.init_seed,
         module__combine=plan.task.combine_members,
+        module__inputs=plan.inputs,
         criterion=plan.task.criterion,
         criterion__reduction="none",
         optimizer=partial(

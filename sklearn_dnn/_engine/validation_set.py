@@ -68,7 +68,8 @@ def validation_set(settings, task, validation, X, y, sample_weight, features, de
         class weights), whose dtype, classes and class weights the
         validation rows take.
     features : tuple
-        ``(n_features_in, feature_names_in)`` of the training ``X``.
+        ``(n_features_in, feature_names_in, inputs)`` of the training ``X``
+        (``inputs``: its input description, which encodes ``X_val`` too).
     device : str
     """
     from .plan import check_sample_weight  # the plan imports this module

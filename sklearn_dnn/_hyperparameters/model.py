@@ -78,6 +78,36 @@ MODEL_HYPERPARAMETERS = (
             """,
     ),
     Hyperparameter(
+        "categorical_features",
+        'array-like of str, int or bool, "from_dtype" or None',
+        [Options({"from_dtype"}), "array-like", None],
+        warm_start="nothing: a continued fit keeps the first fit's columns",
+        doc="""
+            Which columns are categorical, as in ``HistGradientBoostingClassifier``:
+            ``"from_dtype"`` (the columns of a pandas or polars DataFrame with a
+            category, string or object dtype, polars' Categorical, Enum and
+            String; none of an array), a list of column names, of indices, a
+            boolean mask, or None. A categorical column is one-hot encoded inside
+            the network when it has at most 16 categories, else embedded (a
+            learned vector per category); a category that training did not
+            see, or a missing one, gets its own all-zero slot. Booleans are
+            numeric (0 and 1). See the guide's "Tables".
+            """,
+    ),
+    Hyperparameter(
+        "numeric_scaling",
+        "str or None",
+        [Options({"auto", "standard"}), None],
+        warm_start="nothing: a continued fit keeps the first fit's scaling",
+        doc="""
+            How the network scales numeric columns (after filling missing values
+            with the training median): ``"standard"`` (the training rows' mean
+            and standard deviation), ``"auto"`` (``"standard"`` for a DataFrame,
+            nothing for an array or a sparse matrix, which are taken as they
+            are, as a Pipeline's scaler leaves them) or None.
+            """,
+    ),
+    Hyperparameter(
         "ensemble_size",
         "int",
         [Interval(Integral, 1, None, closed="left")],

@@ -21,6 +21,7 @@ from torch import nn
 from .activations import activation_family, make_activation
 from .blocks import HiddenBlock, as_hidden_blocks, blocks_for_members, upgrade_state_dict
 from .initializers import initialize_weight
+from .inputs import InputStage
 from .layers import EnsembleLinear, MemberBatchNorm, member_activation
 
 # The SELU constants behind AlphaDropout (Klambauer et al., 2017).
@@ -218,6 +219,11 @@ class MLP(nn.Module):
         Maps the members' outputs (rows, members, n_outputs) to the
         ensemble's (rows, n_outputs); :func:`combine_values` (the mean) by
         default, :func:`combine_logits` for a classifier.
+    inputs : InputDescription or None
+        The fitted description of the input columns: the module starts with
+        an :class:`~sklearn_dnn._nn.inputs.InputStage` (``self.inputs``),
+        and ``n_features`` is its output width. None: the first layer
+        takes ``X`` as it is.
 
     Attributes
     ----------
@@ -241,11 +247,16 @@ class MLP(nn.Module):
         seed=0,
         ensemble_size=1,
         combine=combine_values,
+        inputs=None,
     ):
         super().__init__()
         self.ensemble_size = ensemble_size
         self.combine = combine
         init_generator = torch.Generator().manual_seed(seed)
+        # Drawn after the layers', so that an input stage without
+        # embeddings leaves the layers' initialization as it was.
+        stage_generator = torch.Generator().manual_seed(seed + 1)
+        self.inputs = None if inputs is None else InputStage(inputs, ensemble_size, stage_generator)
         if pretrained is None:
             self.hidden = _new_hidden_blocks(
                 n_features,
@@ -298,10 +309,14 @@ class MLP(nn.Module):
         return self
 
     def member_inputs(self, X):
-        """``X`` as the first layer takes it: (rows, features) or (members, rows, features)."""
-        if X.dim() == 2:
-            return X
-        return X[:, 0] if self.ensemble_size == 1 else X.transpose(0, 1)
+        """``X`` as the first layer takes it: (rows, features) or (members, rows, features).
+
+        The input stage, if any, encodes the codes of a table first.
+        """
+        if X.dim() == 3:
+            X = X[:, 0] if self.ensemble_size == 1 else X.transpose(0, 1)
+        stage = getattr(self, "inputs", None)  # None in a model pickled by 0.1
+        return X if stage is None else stage(X)
 
     @staticmethod
     def member_outputs(out):
