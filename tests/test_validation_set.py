@@ -115,7 +115,7 @@ def test_validation_rows_take_the_training_dtype_and_may_be_sparse():
             r"sample_weight_val.shape",
         ),
         (dict(X_val=np.zeros((1, 10)), y_val=np.zeros(1, int)), "validation set is too small"),
-        (dict(X_val=np.full((5, 10), np.nan), y_val=np.zeros(5, int)), "NaN"),
+        (dict(X_val=np.full((5, 10), np.inf), y_val=np.zeros(5, int)), "infinity"),
     ],
 )
 def test_bad_validation_data_is_refused_by_name(kwargs, message):
