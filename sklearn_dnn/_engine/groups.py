@@ -50,8 +50,17 @@ class ParameterGroups:
 
     @staticmethod
     def trained_weights(module):
-        """Weight matrices of the Linear layers that train now (output layer included)."""
-        return [layer.weight for layer in module.linear_layers() if layer.weight.requires_grad]
+        """The weights the l1/l2 penalties reach: the Linear layers' that train now
+        (output layer included) and the categorical columns' embedding tables.
+
+        An embedding table stands where a one-hot column's first-layer weights
+        would, so it is penalized as they are.
+        """
+        weights = [layer.weight for layer in module.linear_layers() if layer.weight.requires_grad]
+        stage = getattr(module, "inputs", None)  # None in a model pickled by 0.1
+        if stage is not None:
+            weights.extend(table for table in stage.embeddings if table.requires_grad)
+        return weights
 
     @staticmethod
     def trained_hidden_weights(module):
