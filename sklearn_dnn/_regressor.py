@@ -1,13 +1,18 @@
 """DeepRegressor."""
 
+from dataclasses import replace
+
 from sklearn.base import RegressorMixin
+from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseDeepEstimator
 from ._docs import fill_doc
 from ._hyperparameters import declared
 from ._hyperparameters.constraints import Options
+from ._nn.heads import VARIANCE_LOSSES
 from ._regression_task import RegressionTask
 from ._tasks import REGRESSOR_SCORINGS
+from ._variance_task import GaussianRegressionTask
 
 
 @fill_doc
@@ -17,8 +22,10 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
 
     The target is standardized internally (weighted mean 0, variance 1 per
     output) and the network is trained with the (sample-weighted) mean
-    squared error; predictions come back on the original scale. ``y`` may
-    have several columns (multi-output regression).
+    squared error, or, with ``loss="gaussian_nll"`` or ``"beta_nll"``,
+    predicts a mean and a variance per output and is trained with their
+    Gaussian likelihood; predictions come back on the original scale. ``y``
+    may have several columns (multi-output regression).
 
     Parameters
     ----------
@@ -99,7 +106,11 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         unfreeze_after=None,
         unfrozen_lr_factor=0.1,
         callbacks=None,
+        loss="squared_error",
+        nll_beta=0.5,
     ):
+        self.loss = loss
+        self.nll_beta = nll_beta
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
             activation=activation,
@@ -144,6 +155,37 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         return tags
+
+    def _task_class_for(self, y):
+        return GaussianRegressionTask if self.loss in VARIANCE_LOSSES else RegressionTask
+
+    def _criterion_options(self):
+        if self.loss not in VARIANCE_LOSSES:
+            return {}
+        return {"beta": float(self.nll_beta) if self.loss == "beta_nll" else 0.0}
+
+    def _trained_architecture(self):
+        # A model fitted before ``loss`` existed trained with the squared error.
+        architecture = super()._trained_architecture()
+        if architecture.loss is None:
+            architecture = replace(architecture, loss="squared_error")
+        return architecture
+
+    def _mean_and_std(self, X):
+        """The predicted mean of every row of ``X``, and its standard deviation, or None.
+
+        For a model that predicts the noise (``loss="gaussian_nll"`` or
+        ``"beta_nll"``): the members' combined Gaussian on the target's
+        scale, deterministic (no dropout sampling), ``std`` the root of the
+        members' mean variance plus the variance of their means. None for
+        ``loss="squared_error"``, which has no variance. Both shaped like
+        ``predict(X)``.
+        """
+        check_is_fitted(self, "net_")
+        if not isinstance(self._task, GaussianRegressionTask):
+            return self.predict(X), None
+        both = self._forward(X, finish=self._task.mean_and_std)
+        return both[:, 0], both[:, 1]
 
     def partial_fit(self, X, y, sample_weight=None):
         """Train on ``X`` and ``y`` for one pass, continuing from the current weights.

@@ -97,6 +97,7 @@ def build_net(plan):
         module__combine=plan.task.combine_members,
         criterion=plan.task.criterion,
         criterion__reduction="none",
+        **{f"criterion__{name}": value for name, value in recipe.criterion_options.items()},
         optimizer=partial(
             make_optimizer,
             optimizer=recipe.optimizer,
