@@ -40,9 +40,7 @@ class GaussianRegressionTask(RegressionTask):
 
     @staticmethod
     def valid_score(y_true, outputs, sample_weight):
-        return RegressionTask.valid_score(
-            y_true, split_mean_variance(outputs)[0], sample_weight
-        )
+        return RegressionTask.valid_score(y_true, split_mean_variance(outputs)[0], sample_weight)
 
     def scores(self):
         """The plain task's scores, of the predicted means."""

@@ -9,13 +9,13 @@ import torch
 from sklearn.metrics import r2_score
 
 from sklearn_dnn import DeepClassifier, DeepRegressor
-from sklearn_dnn.exceptions import InvalidParameterError
 from sklearn_dnn._nn.heads import (
     VARIANCE_FLOOR,
     GaussianNLLLoss,
     combine_mean_variance,
     mean_variance,
 )
+from sklearn_dnn.exceptions import InvalidParameterError
 
 from ._data import FAST, regression
 
@@ -37,8 +37,14 @@ def fitted():
     """Each loss fitted on the heteroscedastic data (same seed, same network)."""
     X, y = heteroscedastic()
     params = dict(hidden_layer_sizes=(32, 32), max_epochs=80, random_state=0)
-    return X, y, {loss: DeepRegressor(loss=loss, **params).fit(X, y) for loss in
-                  ["squared_error", *NLL_LOSSES]}
+    return (
+        X,
+        y,
+        {
+            loss: DeepRegressor(loss=loss, **params).fit(X, y)
+            for loss in ["squared_error", *NLL_LOSSES]
+        },
+    )
 
 
 # The head and its loss.
@@ -126,8 +132,12 @@ def test_the_variance_heads_nll_beats_a_constant_variance_on_held_out_rows(fitte
 def test_ensemble_and_dropout_total_is_aleatoric_plus_epistemic():
     X, y = heteroscedastic(n=300)
     model = DeepRegressor(
-        loss="gaussian_nll", ensemble_size=3, dropout=0.1, hidden_layer_sizes=(16,),
-        max_epochs=10, random_state=0,
+        loss="gaussian_nll",
+        ensemble_size=3,
+        dropout=0.1,
+        hidden_layer_sizes=(16,),
+        max_epochs=10,
+        random_state=0,
     ).fit(X, y)
     members = model.predict_uncertainty(X[:20], method="ensemble")
     np.testing.assert_allclose(members.mean, model.predict(X[:20]), rtol=1e-6, atol=1e-9)
@@ -283,8 +293,9 @@ def test_early_stopping_records_r2_and_the_nll_as_valid_loss(loss):
     last = model.history_[-1]
     assert 0.3 < last["valid_score"] <= 1  # R^2 of the mean, not of the variance
     assert np.isfinite(last["valid_loss"])
-    scored = DeepRegressor(loss=loss, early_stopping=True, scoring="neg_mean_squared_error",
-                           **FAST).fit(X, y)
+    scored = DeepRegressor(
+        loss=loss, early_stopping=True, scoring="neg_mean_squared_error", **FAST
+    ).fit(X, y)
     assert scored.history_[-1]["valid_score"] < 0
 
 
