@@ -7,8 +7,10 @@ import pytest
 import scipy.sparse as sp
 import torch
 from sklearn.metrics import r2_score
+from skorch.callbacks import EpochScoring
 
 from sklearn_dnn import DeepClassifier, DeepRegressor
+from sklearn_dnn._lr_finder import _RangeTestDone, _RangeTestRecorder
 from sklearn_dnn._nn.heads import (
     VARIANCE_FLOOR,
     GaussianNLLLoss,
@@ -321,6 +323,18 @@ def test_a_negative_likelihood_loss_neither_warns_nor_stops_the_range_test_at_on
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         warn_if_unstable(history, 0, 1e-3)
+    recorder = _RangeTestRecorder(n_steps=100, stop_factor=4.0).initialize()
+    recorder._lr = 1e-3
+    for loss in [-1.0, -1.1, -1.2, -1.15]:  # well within 4x the best
+        recorder.on_batch_end(None, training=True, loss=torch.tensor(loss))
+    with pytest.raises(_RangeTestDone):  # 4x the best's size above it
+        recorder.on_batch_end(None, training=True, loss=torch.tensor(40.0))
+
+
+def test_skorch_scorers_of_the_net_read_the_means():
     X, y = heteroscedastic(n=200)
-    result = DeepRegressor(loss="gaussian_nll", **FAST).find_learning_rate(X, y, n_steps=40)
-    assert len(result.lrs) > 10
+    scoring = EpochScoring("r2", lower_is_better=False, name="skorch_r2")
+    model = DeepRegressor(loss="gaussian_nll", early_stopping=True, callbacks=[scoring], **FAST)
+    model.fit(X, y)
+    last = model.history_[-1]
+    np.testing.assert_allclose(last["skorch_r2"], last["valid_score"], rtol=1e-5)
