@@ -215,6 +215,10 @@ class BaseDeepEstimator(
         """The class weights the task multiplies into the rows' weights (a classifier's)."""
         return None
 
+    def _criterion_options(self):
+        """Keyword arguments of the task's criterion besides ``reduction`` (none)."""
+        return {}
+
     def _trained_architecture(self):
         """The fitted network's :class:`~sklearn_dnn._nn.architecture.Architecture`.
 

@@ -14,7 +14,7 @@ through the one inference path).
   the calibration rows, per output (split conformal prediction on
   normalized residuals: Papadopoulos et al., 2002; Lei et al., 2018,
   "Distribution-free predictive inference for regression"). ``mean`` and
-  ``std`` are the regressor's ``_mean_and_std``; without a variance head
+  ``std`` are the regressor's ``_moments``; without a variance head
   ``std`` is None and the scores are the absolute residuals (intervals of
   constant width).
 - A classifier keeps a temperature ``T`` (Guo et al., 2017, "On
@@ -165,7 +165,7 @@ def conformal_quantile(sorted_scores, coverage):
 
 def calibrate_regressor(probe, X, target):
     """``{"_conformity_scores": ...}`` of a regressor's calibration rows."""
-    mean, std = probe._mean_and_std(X)
+    mean, std = probe._moments(X)
     y = np.reshape(probe._task.to_target_scale(target.astype(np.float64)), mean.shape)
     return {"_conformity_scores": regression_scores(mean, std, y)}
 

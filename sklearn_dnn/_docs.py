@@ -111,7 +111,9 @@ def fill_doc(cls):
         for name, param in inspect.signature(cls.__init__).parameters.items()
         if name != "self"
     }
-    parameters = "\n\n".join(parameter_doc(name, default) for name, default in defaults.items())
+    parameters = "\n\n".join(
+        parameter_doc(name, default, own=defaults) for name, default in defaults.items()
+    )
     parameters += "\n"
     cls.__doc__ = cls.__doc__.replace("{parameters}", _indent(parameters, 4)).replace(
         "{attributes}", _indent(_ATTRIBUTES, 4)

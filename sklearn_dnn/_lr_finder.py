@@ -151,7 +151,10 @@ class _RangeTestRecorder(Callback):
         self.losses_.append(loss)
         smoothed = smooth(self.losses_)[-1]  # at most n_steps losses: cheap
         self._best = min(self._best, smoothed)
-        if len(self.losses_) >= self.n_steps or smoothed > self.stop_factor * self._best:
+        # stop_factor times the best, measured from 0 up by the best's size: the
+        # same for a positive loss, and defined for a likelihood's negative one.
+        exploded = smoothed > self._best + (self.stop_factor - 1) * abs(self._best)
+        if len(self.losses_) >= self.n_steps or exploded:
             raise _RangeTestDone
 
 

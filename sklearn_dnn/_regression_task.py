@@ -56,10 +56,10 @@ class RegressionTask(Task):
 
     def continued_with(self, y, sample_weight):
         n_outputs = 1 if np.ndim(y) == 1 else np.shape(y)[1]
-        if n_outputs != self.n_outputs:
+        if n_outputs != len(self.mean):
             raise ValueError(
                 f"y has {n_outputs} outputs, but warm_start continues a model "
-                f"with {self.n_outputs}."
+                f"with {len(self.mean)}."
             )
         mean, scale, spread = self.mean, self.scale, self.spread
         if not spread.all():  # the first rows with spread set an undetermined scale

@@ -1,5 +1,7 @@
 """DeepRegressor."""
 
+from dataclasses import replace
+
 import numpy as np
 from sklearn.base import RegressorMixin
 
@@ -14,8 +16,10 @@ from ._docs import fill_doc
 from ._engine.inference import predict_outputs
 from ._hyperparameters import declared
 from ._hyperparameters.constraints import Options
+from ._nn.heads import VARIANCE_LOSSES
 from ._regression_task import RegressionTask
 from ._tasks import REGRESSOR_SCORINGS
+from ._variance_task import GaussianRegressionTask
 
 
 @fill_doc
@@ -25,8 +29,10 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
 
     The target is standardized internally (weighted mean 0, variance 1 per
     output) and the network is trained with the (sample-weighted) mean
-    squared error; predictions come back on the original scale. ``y`` may
-    have several columns (multi-output regression).
+    squared error, or, with ``loss="gaussian_nll"`` or ``"beta_nll"``,
+    predicts a mean and a variance per output and is trained with their
+    Gaussian likelihood; predictions come back on the original scale. ``y``
+    may have several columns (multi-output regression).
 
     Parameters
     ----------
@@ -112,7 +118,11 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         unfreeze_after=None,
         unfrozen_lr_factor=0.1,
         callbacks=None,
+        loss="squared_error",
+        nll_beta=0.5,
     ):
+        self.loss = loss
+        self.nll_beta = nll_beta
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
             activation=activation,
@@ -161,6 +171,26 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         tags.target_tags.multi_output = True
         return tags
 
+    def __setstate__(self, state):
+        # A model pickled before ``loss`` existed trained with the squared error.
+        state = {"loss": "squared_error", "nll_beta": 0.5, **state}
+        super().__setstate__(state)
+
+    def _task_class_for(self, y):
+        return GaussianRegressionTask if self.loss in VARIANCE_LOSSES else RegressionTask
+
+    def _criterion_options(self):
+        if self.loss not in VARIANCE_LOSSES:
+            return {}
+        return {"beta": float(self.nll_beta) if self.loss == "beta_nll" else 0.0}
+
+    def _trained_architecture(self):
+        # A model fitted before ``loss`` existed trained with the squared error.
+        architecture = super()._trained_architecture()
+        if architecture.loss is None:
+            architecture = replace(architecture, loss="squared_error")
+        return architecture
+
     def partial_fit(self, X, y, sample_weight=None):
         """Train on ``X`` and ``y`` for one pass, continuing from the current weights.
 
@@ -207,17 +237,32 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
 
     # ------------------------------------------------------------------
     # calibrated intervals (see _calibration.py)
-    def _mean_and_std(self, rows):
-        """The predictive mean and standard deviation of input ``rows``, on the target scale.
+    def _mean_and_std(self, X):
+        """The predicted mean of every row of ``X``, and its standard deviation, or None.
 
-        PLACEHOLDER: the variance head (``loss="gaussian_nll"``) replaces
-        this with its own. The contract: ``rows`` are input rows as
-        :meth:`_input_tensor` returns them (a tensor, or ``SparseRows``, on
-        the module's device); returns ``(mean, std)``, arrays of shape
-        (n_rows, n_outputs) on the target's scale, ``std`` > 0, or
-        ``(mean, None)`` for a model without a variance head, whose
-        conformal intervals then have a constant width.
+        For a model that predicts the noise (``loss="gaussian_nll"`` or
+        ``"beta_nll"``): the members' combined Gaussian on the target's
+        scale, deterministic (no dropout sampling), ``std`` the root of the
+        members' mean variance plus the variance of their means. None for
+        ``loss="squared_error"``, which has no variance. Both shaped like
+        ``predict(X)``.
         """
+        mean, std = self._moments(self._input_tensor(X))  # first: it checks that it is fitted
+        if self._task.y_ndim == 1:
+            return mean[:, 0], None if std is None else std[:, 0]
+        return mean, std
+
+    def _moments(self, rows):
+        """:meth:`_mean_and_std` of input ``rows``, each (n_rows, n_outputs).
+
+        ``rows`` are input rows as :meth:`_input_tensor` returns them (the
+        calibration rows of a fit are such rows already). ``std`` is None
+        without a variance head: conformal intervals then have one width.
+        """
+        if isinstance(self._task, GaussianRegressionTask):
+            both = predict_outputs(self.module_, rows, self._task.mean_and_std, self.n_threads)
+            n_rows = len(both)
+            return both[:, 0].reshape(n_rows, -1), both[:, 1].reshape(n_rows, -1)
         mean = predict_outputs(
             self.module_,
             rows,
@@ -270,5 +315,5 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         scores = getattr(self, "_conformity_scores", None)
         if scores is None:
             raise no_calibration_rows(self, "predict_interval")
-        mean, std = self._mean_and_std(rows)
+        mean, std = self._moments(rows)
         return interval(mean, std, scores, coverage, self._task.y_ndim == 1)

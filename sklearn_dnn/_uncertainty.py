@@ -48,14 +48,25 @@ class RegressionUncertainty:
     mean : ndarray of shape (n_rows,) or (n_rows, n_outputs)
         Mean of the sampled predictions, on the original target scale.
     std : ndarray, shaped like ``mean``
-        Their standard deviation.
+        Their standard deviation: how much the members or passes disagree
+        (the model's, epistemic, uncertainty).
     samples : ndarray of shape (n_samples, *mean.shape) or None
         The sampled predictions, when ``return_samples=True``.
+    aleatoric_std, epistemic_std, total_std : ndarray shaped like ``mean``, or None
+        Only for a model that predicts the noise (``loss="gaussian_nll"``
+        or ``"beta_nll"``; None otherwise): the noise of ``y`` around the
+        mean (the root of the samples' mean predicted variance),
+        ``std`` again, and the root of the sum of both variances, the
+        standard deviation of the samples' mixture (Lakshminarayanan et
+        al., 2017): ``total_std ** 2 == aleatoric_std ** 2 + epistemic_std ** 2``.
     """
 
     mean: np.ndarray
     std: np.ndarray
     samples: np.ndarray | None = None
+    aleatoric_std: np.ndarray | None = None
+    epistemic_std: np.ndarray | None = None
+    total_std: np.ndarray | None = None
 
     __repr__ = _short_repr
 
@@ -123,6 +134,12 @@ class UncertaintyMixin:
         90% of new targets (on the project's benchmark, 3% to 76%). For
         intervals with guaranteed coverage, use ``predict_interval`` (split
         conformal prediction on held-out rows; see ``calibration_fraction``).
+        A regressor that predicts the noise (``loss="gaussian_nll"`` or
+        ``"beta_nll"``) also reports it, ``aleatoric_std``, and the total,
+        ``total_std``; such a model needs no other source of samples: a
+        single network without dropout gives its noise, with
+        ``std = epistemic_std = 0`` (it has no measure of its own
+        uncertainty).
 
         Only the dropout layers are sampled: batch normalization keeps its
         running statistics, so a row's answer does not depend on the other
@@ -180,7 +197,10 @@ class UncertaintyMixin:
                 f"single network (ensemble_size={members}). Refit with ensemble_size > 1, "
                 "for example ensemble_size=5, or use method='dropout'."
             )
-        if (method == "dropout" or (method == "auto" and members == 1)) and not has_dropout:
+        # A variance head's one deterministic pass has the noise to report.
+        variance_head = getattr(self.module_, "variance_head", False)
+        auto_alone = method == "auto" and members == 1 and not variance_head
+        if (method == "dropout" or auto_alone) and not has_dropout:
             if members == 1:
                 remedy = (
                     "is a single network. Refit with dropout > 0 (for example dropout=0.2), "

@@ -55,7 +55,14 @@ def test_the_fixed_hyperparameters_are_the_architectures_settings():
 def test_the_docs_list_every_setting_a_warm_start_refuses(Estimator):
     entry = " ".join(Estimator.__doc__.split("warm_start : ")[1].split("\n\n")[0].split())
     listed = entry.split("A changed architecture (")[1].split(")")[0]
-    assert listed.split(", ") == [f"``{n}``" for n in ARCHITECTURE_SETTINGS]
+    own = {p.name for p in parameters(Estimator)}
+    assert listed.split(", ") == [f"``{n}``" for n in ARCHITECTURE_SETTINGS if n in own]
+
+
+def test_loss_is_a_regressors_only():
+    assert {"loss", "nll_beta"} <= set(inspect.signature(DeepRegressor).parameters)
+    assert "loss" not in inspect.signature(DeepClassifier).parameters
+    assert "``loss``" in DeepRegressor.__doc__ and "``loss``" not in DeepClassifier.__doc__
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
@@ -110,6 +117,7 @@ NUMPY_VALUES = {
     "n_frozen": (np.int64(1), {"unfreeze_after": 1}),
     "unfreeze_after": (np.int64(1), {}),
     "unfrozen_lr_factor": (np.float32(0.5), {"unfreeze_after": 1}),
+    "nll_beta": (np.float32(0.25), {"loss": "beta_nll"}),  # a regressor's
 }
 REUSED_LAYERS = ("n_frozen", "unfreeze_after", "unfrozen_lr_factor")
 

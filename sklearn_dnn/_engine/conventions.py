@@ -147,7 +147,8 @@ class SkorchConventions:
         """What the net predicts for ``X``, encoded as the targets it trains on.
 
         Class indices for a softmax classifier, 0/1 indicators for a
-        multilabel one, the standardized targets for a regressor. (skorch's
+        multilabel one, the standardized targets for a regressor (the
+        means of a variance head's). (skorch's
         ``NeuralNet.predict`` returns ``predict_proba``, which a scorer of
         labels cannot read.) Served from skorch's cached outputs when an
         ``EpochScoring`` caches them.
@@ -157,4 +158,6 @@ class SkorchConventions:
             return to_numpy(outputs.argmax(dim=1))
         if issubclass(self.criterion, nn.BCEWithLogitsLoss):
             return to_numpy((outputs > 0).long())
+        if hasattr(self.criterion, "point_prediction"):  # (mean, variance): the means
+            outputs = self.criterion.point_prediction(outputs)
         return to_numpy(outputs)

@@ -47,7 +47,7 @@ def warn_if_unstable(history, n_before, learning_rate):
     reference = history[0]["train_loss"]
     losses = np.array([epoch["train_loss"] for epoch in history[n_before:]])
     worst = int(losses.argmax())
-    if losses[worst] > EXPLOSION_FACTOR * reference:
+    if 0 < reference and losses[worst] > EXPLOSION_FACTOR * reference:  # a ratio of positives
         what = (
             f"exploded to {losses[worst]:.3g} in epoch {n_before + worst + 1} "
             f"(epoch 1: {reference:.3g})"

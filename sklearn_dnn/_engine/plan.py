@@ -143,6 +143,7 @@ class Recipe:
     dropout: float
     groups: ParameterGroups  # which parameters train, at which rate
     unfreeze_after: int | None
+    criterion_options: dict  # the loss's own settings (a beta-NLL's beta), by the estimator
 
 
 @dataclass(frozen=True)
@@ -400,8 +401,9 @@ def _recipe(settings):
     if settings.pretrained is not None:
         n_frozen = settings.pretrained.n_layers if settings.n_frozen is None else settings.n_frozen
     groups = ParameterGroups(n_frozen, settings.learning_rate, settings.unfrozen_lr_factor)
-    named = {f.name: getattr(settings, f.name) for f in fields(Recipe) if f.name != "groups"}
-    return Recipe(**named, groups=groups)
+    own = ("groups", "criterion_options")
+    named = {f.name: getattr(settings, f.name) for f in fields(Recipe) if f.name not in own}
+    return Recipe(**named, groups=groups, criterion_options=settings._criterion_options())
 
 
 def _subset(tensors, sample_weight, rows, device):

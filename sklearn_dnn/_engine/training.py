@@ -98,6 +98,7 @@ def build_net(plan):
         module__inputs=plan.inputs,
         criterion=plan.task.criterion,
         criterion__reduction="none",
+        **{f"criterion__{name}": value for name, value in recipe.criterion_options.items()},
         optimizer=partial(
             make_optimizer,
             optimizer=recipe.optimizer,

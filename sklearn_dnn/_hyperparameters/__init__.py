@@ -59,11 +59,16 @@ def declared(**narrowed):
     return decorate
 
 
-def parameter_doc(name, default):
-    """The numpydoc entry of hyperparameter ``name`` with ``default`` (as the docs show it)."""
+def parameter_doc(name, default, own=None):
+    """The numpydoc entry of hyperparameter ``name`` with ``default`` (as the docs show it).
+
+    ``own``: the estimator's hyperparameters (all when None); the list of
+    architecture settings names only those.
+    """
     declaration = HYPERPARAMETERS[name]
     body = declaration.doc
     if "{architecture}" in body:
-        listed = ", ".join(f"``{setting}``" for setting in ARCHITECTURE_SETTINGS)
+        settings = [s for s in ARCHITECTURE_SETTINGS if own is None or s in own]
+        listed = ", ".join(f"``{setting}``" for setting in settings)
         body = textwrap.fill(body.replace("{architecture}", listed), width=70)
     return f"{name} : {declaration.kind}, default={default}\n" + textwrap.indent(body, "    ")

@@ -15,6 +15,7 @@ from torch import nn
 from .._engine.optimizers import OPTIMIZERS
 from .._engine.schedules import SCHEDULES
 from .._nn.activations import ACTIVATIONS
+from .._nn.heads import VARIANCE_LOSSES
 from .._nn.initializers import INITIALIZERS
 from .constraints import FIXED, Hyperparameter, Interval, Options
 
@@ -258,6 +259,36 @@ MODEL_HYPERPARAMETERS = (
         warm_start="gradient clipping",
         doc="""
             Clip the norm of the whole gradient to this value at every step.
+            """,
+    ),
+    Hyperparameter(
+        "loss",
+        "str",
+        [Options({"squared_error", *VARIANCE_LOSSES})],
+        warm_start=FIXED,
+        doc="""
+            What the regressor's network predicts and is trained to minimize.
+            ``"squared_error"``: one value per target column, the (weighted)
+            mean squared error. ``"gaussian_nll"``: a mean and a variance per
+            column (the noise of ``y`` around the mean, which may vary with
+            ``X``), trained with the Gaussian negative log-likelihood (Nix and
+            Weigend, 1994). ``"beta_nll"``: the same head, each row's
+            likelihood weighted by its predicted variance to the power
+            ``nll_beta`` (Seitzer et al., 2022), which fits the mean better
+            where the noise is large. ``predict`` returns the mean either way;
+            ``predict_uncertainty`` then reports the noise (``aleatoric_std``)
+            and the total. See the guide's "Modelling the noise".
+            """,
+    ),
+    Hyperparameter(
+        "nll_beta",
+        "float",
+        [Interval(Real, 0, 1, closed="both")],
+        warm_start="the loss's weighting of the rows",
+        doc="""
+            The exponent of ``loss="beta_nll"`` (unused by the other losses): 0
+            is the plain Gaussian NLL, 1 gives the mean the gradient of a
+            squared error; 0.5 is the paper's recommendation.
             """,
     ),
 )

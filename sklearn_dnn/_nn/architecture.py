@@ -22,6 +22,7 @@ import numpy as np
 from torch import nn
 
 from .activations import activation_settings, make_activation
+from .heads import VARIANCE_LOSSES
 
 
 class Activation:
@@ -80,10 +81,12 @@ def hidden_sizes(value):
 class Architecture:
     """What the weights of a network depend on; a warm start cannot change it.
 
-    The fields up to ``pretrained`` are hyperparameters
+    The fields up to ``loss`` are hyperparameters
     (:data:`ARCHITECTURE_SETTINGS`); ``n_features`` and ``n_outputs``
     come from the data (:meth:`sized`), and are checked against it by
-    their own errors.
+    their own errors. ``loss`` is a regressor's (its head predicts a
+    value, or a mean and a variance); None for a classifier, whose loss
+    is its task's.
     """
 
     hidden_layer_sizes: tuple
@@ -92,6 +95,7 @@ class Architecture:
     batchnorm: bool
     ensemble_size: int
     pretrained: object = None  # PretrainedLayers, the same object or another one
+    loss: str | None = None  # a regressor's: "squared_error", or a variance head's loss
     n_features: int | None = None
     n_outputs: int | None = None
 
@@ -112,6 +116,7 @@ class Architecture:
                 batchnorm=described["batchnorm"],
                 ensemble_size=int(settings.ensemble_size),
                 pretrained=pretrained,
+                loss=getattr(settings, "loss", None),
             )
         return cls(
             hidden_layer_sizes=hidden_sizes(settings.hidden_layer_sizes),
@@ -119,6 +124,7 @@ class Architecture:
             initializer=settings.initializer,
             batchnorm=bool(settings.batchnorm),
             ensemble_size=int(settings.ensemble_size),
+            loss=getattr(settings, "loss", None),
         )
 
     @classmethod
@@ -157,6 +163,7 @@ class Architecture:
             "batchnorm": self.batchnorm,
             "pretrained": self.pretrained,
             "ensemble_size": self.ensemble_size,
+            "variance_head": self.loss in VARIANCE_LOSSES,
         }
 
 

@@ -20,6 +20,7 @@ from torch import nn
 
 from .activations import activation_family, make_activation
 from .blocks import HiddenBlock, as_hidden_blocks, blocks_for_members, upgrade_state_dict
+from .heads import mean_variance
 from .initializers import initialize_weight
 from .inputs import InputStage
 from .layers import EnsembleLinear, MemberBatchNorm, member_activation
@@ -153,7 +154,7 @@ def forward_with_dropout(module, X, generator, copies=1):
             h = part(h)
     if shared:
         h = _repeat_rows(h, copies)
-    return module.member_outputs(module.output(h))
+    return module.head(module.output(h))
 
 
 def _repeat_rows(h, copies):
@@ -224,6 +225,10 @@ class MLP(nn.Module):
         an :class:`~sklearn_dnn._nn.inputs.InputStage` (``self.inputs``),
         and ``n_features`` is its output width. None: the first layer
         takes ``X`` as it is.
+    variance_head : bool, default=False
+        The output layer's units are a mean and a raw variance per target
+        column (``n_outputs`` is twice the columns): :meth:`head` maps the
+        raw variances to positive ones (``_nn/heads.py``).
 
     Attributes
     ----------
@@ -248,10 +253,12 @@ class MLP(nn.Module):
         ensemble_size=1,
         combine=combine_values,
         inputs=None,
+        variance_head=False,
     ):
         super().__init__()
         self.ensemble_size = ensemble_size
         self.combine = combine
+        self.variance_head = variance_head
         init_generator = torch.Generator().manual_seed(seed)
         # Drawn after the layers', so that an input stage without
         # embeddings leaves the layers' initialization as it was.
@@ -323,12 +330,21 @@ class MLP(nn.Module):
         """The output layer's result as (rows, members, n_outputs)."""
         return out.unsqueeze(1) if out.dim() == 2 else out.transpose(0, 1)
 
+    def head(self, out):
+        """The output layer's result -> the members' outputs (rows, members, n_outputs).
+
+        Logits or values as they are; a variance head's raw variances
+        mapped to positive variances.
+        """
+        out = self.member_outputs(out)
+        return mean_variance(out) if self.variance_head else out
+
     def members(self, X):
         """The members' outputs for ``X``, of shape (rows, members, n_outputs)."""
         # Without dropout, the layers' own pass (forward_with_dropout's numbers, in fewer steps).
         if self.training and self.generator is not None and getattr(self, "_drops", True):
             return forward_with_dropout(self, X, self.generator)
-        return self.member_outputs(self.output(self.hidden(self.member_inputs(X))))
+        return self.head(self.output(self.hidden(self.member_inputs(X))))
 
     def forward(self, X):
         outputs = self.members(X)
@@ -351,6 +367,7 @@ class MLP(nn.Module):
         super().__setstate__(state)
         # 0.1.0 pickled its blocks as Sequentials: the same layers, in HiddenBlocks.
         self.hidden = as_hidden_blocks(self.hidden)
+        self.__dict__.setdefault("variance_head", False)  # pickled before variance heads
 
 
 def parameter_count(
