@@ -32,8 +32,15 @@ from sklearn.utils.validation import validate_data
 
 # A categorical column with at most this many training categories is
 # one-hot encoded inside the network; one with more gets a learned
-# embedding (as in the DataFrame recipes of fastai and RealMLP).
-MAX_ONE_HOT_CATEGORIES = 16
+# embedding (as in the DataFrame recipes of fastai and RealMLP). One-hot
+# columns and the first layer are themselves an embedding, as wide as that
+# layer and under its l2 penalty: at the default width of 100 units, 64
+# categories cost the first layer 6,400 weights, and a learned embedding
+# pays off only for wider columns (zip codes, identifiers). 16, the first
+# choice, lost to the Pipeline's one-hot encoding on the two benchmark sets
+# with 45 and 51 categories (benchmarks/results/tables_v1.md,
+# tables_v2_embeddings_l2.md; tables_v3_onehot64.md is with 64).
+MAX_ONE_HOT_CATEGORIES = 64
 
 # The widest embedding of a categorical column.
 MAX_EMBEDDING_DIM = 16

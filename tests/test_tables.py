@@ -27,7 +27,7 @@ def frame(n=120, seed=0):
             "flag": rng.random(n) > 0.5,
             "count": pd.array(rng.integers(0, 5, n), dtype="Int64"),
             "gappy": np.where(rng.random(n) < 0.2, np.nan, rng.normal(size=n)),
-            "many": rng.choice(MANY, n),
+            "many": rng.permutation(np.resize(MANY, n)),  # every category, if n allows
         }
     )
     X.loc[3, "count"] = pd.NA
@@ -302,13 +302,19 @@ def test_diagnostics_walk_the_blocks_behind_the_input_stage():
     assert est.gradient_norms_.shape == (5, 2)
 
 
-def test_max_norm_and_penalties_leave_embeddings_alone():
+def test_max_norm_leaves_embeddings_alone_and_l2_shrinks_them():
     X, signal = frame()
-    est = DeepRegressor(max_norm=0.5, l1=1e-3, **FAST).fit(X, signal)
+    est = DeepRegressor(max_norm=0.5, **FAST).fit(X, signal)
     norms = est.module_.hidden[0].linear.weight.norm(dim=-1)
     assert float(norms.max()) <= 0.5 + 1e-6
     (weight,) = est.module_.inputs.embeddings
     assert float(weight[:, 1:].norm(dim=-1).max()) > 0.5
+    # An embedding table stands for one-hot columns' first-layer weights:
+    # the l2 penalty reaches it as it reaches them.
+    fast = {**FAST, "max_epochs": 20, "learning_rate": 0.05}
+    free = DeepRegressor(l2=0.0, **fast).fit(X, signal).module_.inputs.embeddings[0]
+    held = DeepRegressor(l2=1.0, **fast).fit(X, signal).module_.inputs.embeddings[0]
+    assert float(held.norm()) < 0.5 * float(free.norm())
 
 
 def test_the_input_stage_encodes_codes_as_documented():

@@ -89,7 +89,7 @@ MODEL_HYPERPARAMETERS = (
             category, string or object dtype, polars' Categorical, Enum and
             String; none of an array), a list of column names, of indices, a
             boolean mask, or None. A categorical column is one-hot encoded inside
-            the network when it has at most 16 categories, else embedded (a
+            the network when it has at most 64 categories, else embedded (a
             learned vector per category); a category that training did not
             see, or a missing one, gets its own all-zero slot. Booleans are
             numeric (0 and 1). See the guide's "Tables".
