@@ -161,7 +161,8 @@ def test_verbose_table_leaves_the_norms_out_and_verbose_zero_prints_nothing(caps
     fit_quietly(clf.set_params(verbose=1), X, y)
     out = capsys.readouterr().out
     assert "train_loss" in out and "gradient_norms" not in out
-    assert len(out.strip().splitlines()) == 2 + 2  # header, rule, one row per epoch
+    # header, rule, one row per epoch, the closing line
+    assert len(out.strip().splitlines()) == 2 + 2 + 1
 
 
 def test_health_check_reports_exploding_gradients():
