@@ -48,10 +48,16 @@ def test_quickstart_is_examples_quickstart_py():
     assert code == script_body("examples/quickstart.py")
 
 
+def test_tables_block_is_examples_tables_intervals_py():
+    _, code, _ = blocks("python")[1]
+    assert code in section("Tables, intervals and files, in a few lines")
+    assert code == script_body("examples/tables_intervals.py")
+
+
 def test_shown_outputs_are_the_stored_ones():
     # Each output the README shows is a file docs/build_assets.py wrote.
     plain = [text for language, text, _ in blocks("")]
-    for name in ("quickstart.txt", "demo.txt"):
+    for name in ("quickstart.txt", "demo.txt", "tables_intervals.txt"):
         stored = (ROOT / "docs" / "generated" / name).read_text(encoding="utf-8")
         assert stored in plain, f"the README does not show docs/generated/{name} as it is"
         assert f"docs/generated/{name}" in README

@@ -227,7 +227,7 @@ class MLP(nn.Module):
         takes ``X`` as it is.
     variance_head : bool, default=False
         The output layer's units are a mean and a raw variance per target
-        column (``n_outputs`` is twice the columns): :meth:`head` maps the
+        column (``n_outputs`` is twice the columns): the ``head`` method maps the
         raw variances to positive ones (``_nn/heads.py``).
 
     Attributes
