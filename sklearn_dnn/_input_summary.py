@@ -34,8 +34,11 @@ LEVELS = np.linspace(0.01, 0.99, 99)  # percentiles
 DECILES = slice(9, 90, 10)  # the deciles among them
 Z_THRESHOLD = 12.0  # standard errors: the deciles of all columns rarely reach it by chance
 # A column was scaled on exactly these rows when its mean and standard
-# deviation (population, as StandardScaler's) are 0 and 1, or its minimum
-# and maximum 0 and 1, to this many units: float32 rounding, not sampling.
+# deviation (population, as StandardScaler's) are 0 and 1 to this many
+# units: float32 rounding, not sampling. (A minimum of 0 and a maximum of 1
+# is no such mark: pixels divided by their range, shares and indicators
+# have them without any scaler; the docs' from_pretrained example on
+# digits / 16 warned falsely with it.)
 FINGERPRINT = 1e-4
 
 
@@ -51,7 +54,7 @@ class InputSummary:
         Of the columns standardized by their own mean and std, from at
         most :data:`SAMPLE_ROWS` rows.
     scaled_here : ndarray of bool, shape (n_features,)
-        Columns standardized or min-max scaled on exactly these rows.
+        Columns standardized on exactly these rows.
     """
 
     n_rows: int
@@ -67,13 +70,11 @@ def summarize_inputs(X):
         return None
     X64 = X.astype(np.float64, copy=False)
     mean, std = X64.mean(axis=0), X64.std(axis=0)
-    low, high = X64.min(axis=0), X64.max(axis=0)
     standardized = (np.abs(mean) < FINGERPRINT) & (np.abs(std - 1.0) < FINGERPRINT)
-    min_max = (np.abs(low) < FINGERPRINT) & (np.abs(high - 1.0) < FINGERPRINT)
     rows = np.linspace(0, len(X64) - 1, min(len(X64), SAMPLE_ROWS)).round().astype(int)
     spread = np.where(std > 0, std, 1.0)
     percentiles = np.quantile((X64[rows] - mean) / spread, LEVELS, axis=0)
-    return InputSummary(len(X64), mean, std, percentiles, standardized | min_max)
+    return InputSummary(len(X64), mean, std, percentiles, standardized)
 
 
 def _robust(percentiles):

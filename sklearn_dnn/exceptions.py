@@ -51,7 +51,7 @@ class ModelFileError(ValueError):
 class PretrainedInputWarning(UserWarning):
     """Warned when a fit's inputs look rescaled on other data than the pretrained layers saw.
 
-    The columns were standardized (or min-max scaled) on exactly the new
+    The columns were standardized on exactly the new
     fit's rows, as a Pipeline refitting its scaler does, and their
     distribution differs from the source network's inputs: the reused
     layers now read the same raw value as another number. Keep the

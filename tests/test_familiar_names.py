@@ -15,6 +15,7 @@ from skorch.history import History
 
 from sklearn_dnn import DeepClassifier, DeepRegressor
 from sklearn_dnn._hyperparameters.foreign import EQUIVALENTS, LIBRARIES, markdown_table
+from sklearn_dnn.exceptions import InvalidParameterError
 
 from ._data import classification, regression
 
@@ -242,8 +243,15 @@ def test_every_equivalent_names_our_parameters():
     for entry in EQUIVALENTS:
         for word in re.findall(r"[a-z_0-9]+", entry.ours.split("(")[0].split("=")[0]):
             assert word in known, (entry, word)
-    # Their names are not ours (a name that is ours needs no hint).
-    assert not {e.name for e in EQUIVALENTS if e.value is None} & params
+    # Their names are not ours (a name that is ours needs no hint); Keras'
+    # loss is the regressor's own, and a hint for the classifier.
+    shared = set(DeepClassifier().get_params()) & set(DeepRegressor().get_params())
+    assert not {e.name for e in EQUIVALENTS if e.value is None} & shared
+    assert "loss" in DeepRegressor().get_params()
+    with pytest.raises(TypeError, match="DeepRegressor's loss is"):
+        DeepClassifier(loss="categorical_crossentropy")
+    with pytest.raises(InvalidParameterError, match='loss="squared_error"'):
+        DeepRegressor(loss="mse").fit(np.zeros((4, 1)), np.arange(4.0))
 
 
 def test_the_docs_hook_builds_the_tables():

@@ -237,8 +237,23 @@ EQUIVALENTS = (
         _KERAS,
         "loss",
         "",
-        "the loss follows the task: cross-entropy for a classifier, mean squared error for a "
-        "regressor.",
+        "a DeepClassifier's loss follows the task (cross-entropy); a DeepRegressor's loss is "
+        '"squared_error" (the default), "gaussian_nll" or "beta_nll" (a head that also '
+        "predicts the noise).",
+    ),
+    Equivalent(
+        _KERAS,
+        "loss",
+        'loss="squared_error"',
+        "the mean squared error, of the standardized target.",
+        value="mse",
+    ),
+    Equivalent(
+        _KERAS,
+        "loss",
+        'loss="squared_error"',
+        "the mean squared error, of the standardized target.",
+        value="mean_squared_error",
     ),
     Equivalent(_KERAS, "shuffle", "", "the rows are always shuffled every epoch."),
     Equivalent(_KERAS, "seed", "random_state", "the same role."),
