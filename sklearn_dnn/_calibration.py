@@ -117,6 +117,13 @@ def calibrate(estimator, plan, net):
     unset = dict(estimator._uncalibrated)
     data = plan.calibration
     if data is None:
+        if getattr(estimator, "temperature_scaling", False):
+            warn(
+                "temperature_scaling=True found no calibration rows in this fit (no "
+                "validation split and calibration_fraction=None): temperature_ stays 1.0. "
+                "Set calibration_fraction, early_stopping=True, or pass X_val and y_val.",
+                CalibrationWarning,
+            )
         return unset
     probe = copy.copy(estimator)
     probe.net_ = net
@@ -147,14 +154,24 @@ def regression_scores(mean, std, y):
     return np.sort(scores, axis=0)
 
 
+def exact_ceil(x):
+    """``ceil(x)`` of a product of floats, without float noise: ``(9 + 1) * 0.9`` is 9."""
+    return math.ceil(round(x, 9))
+
+
+def exact_floor(x):
+    """``floor(x)`` of a product of floats, without float noise."""
+    return math.floor(round(x, 9))
+
+
 def conformal_quantile(sorted_scores, coverage):
     """The ``ceil((n + 1) * coverage)``-th smallest score along axis 0; inf when n is too small."""
     n = len(sorted_scores)
-    k = math.ceil((n + 1) * coverage)
+    k = exact_ceil((n + 1) * coverage)
     if k > n:
         warn(
             f"{n} calibration rows are too few for coverage={coverage}: it needs "
-            f"ceil((n + 1) * coverage) <= n, at least {math.ceil(coverage / (1 - coverage))} "
+            f"ceil((n + 1) * coverage) <= n, at least {exact_ceil(coverage / (1 - coverage))} "
             "rows. The interval is infinite (the set holds every class). Hold out more "
             "rows (calibration_fraction, validation_fraction) or ask a lower coverage.",
             CalibrationWarning,
@@ -209,6 +226,14 @@ def calibrate_classifier(probe, X, target, temperature_scaling):
     logits = predict_outputs(probe.module_, X, None, probe.n_threads)
     target = target.astype(np.float64) if multilabel else target.astype(np.int64)
     fitted_on_enough = temperature_scaling and len(target) >= MIN_TEMPERATURE_ROWS
+    if temperature_scaling and not fitted_on_enough:
+        warn(
+            f"temperature_scaling=True needs at least {MIN_TEMPERATURE_ROWS} calibration "
+            f"rows and this fit has {len(target)}: temperature_ stays 1.0 (a temperature "
+            "fitted on fewer overfits them). Hold out more rows (calibration_fraction, "
+            "validation_fraction, or X_val).",
+            CalibrationWarning,
+        )
     temperature = fit_temperature(logits, target, multilabel) if fitted_on_enough else 1.0
     fitted = {"temperature_": temperature}
     if not multilabel:

@@ -20,7 +20,6 @@ its ``K`` models are a different fitted object (scikit-learn's
 the same way), and it wraps any regressor, a Pipeline too.
 """
 
-import math
 from numbers import Integral
 
 import numpy as np
@@ -29,7 +28,7 @@ from sklearn.model_selection import KFold
 from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import check_is_fitted
 
-from ._calibration import CalibrationWarning, check_coverage
+from ._calibration import CalibrationWarning, check_coverage, exact_ceil, exact_floor
 from ._warnings import warn
 
 # Values (rows x calibration rows) in one chunk of the order statistics: 32 MiB.
@@ -152,8 +151,8 @@ class CrossConformalRegressor(RegressorMixin, BaseEstimator):
         coverage = check_coverage(coverage)
         predictions = self._fold_predictions(X)  # (K, rows, outputs)
         n = len(self.residuals_)
-        k_low = math.floor((1 - coverage) * (n + 1))
-        k_high = math.ceil(coverage * (n + 1))
+        k_low = exact_floor((1 - coverage) * (n + 1))
+        k_high = exact_ceil(coverage * (n + 1))
         if k_high > n or k_low < 1:
             warn(
                 f"{n} training rows are too few for coverage={coverage}: the interval is "

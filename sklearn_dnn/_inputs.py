@@ -186,7 +186,15 @@ def _columns(X, names, frame):
 def _column_kind(column):
     """``"numeric"``, ``"bool"``, ``"categorical"`` (category, string, object) or ``"other"``."""
     if isinstance(column, np.ndarray):
-        return "numeric" if column.dtype.kind in "fiub" else "categorical"
+        if column.dtype.kind in "fiub":
+            return "numeric"
+        if column.dtype.kind in "US":
+            return "categorical"
+        # Objects: strings only (missing values aside) are categories; any
+        # number makes the column numeric, and a string in it an error that
+        # names the column (see _numeric_values).
+        present = [v for v in column if v is not None and not (isinstance(v, float) and v != v)]
+        return "categorical" if all(isinstance(v, str) for v in present) else "numeric"
     if type(column).__module__.startswith("polars"):
         import polars as pl
 
@@ -219,7 +227,7 @@ def _numeric_values(column, name, frame):
             try:
                 return column.astype(np.float64)
             except (TypeError, ValueError):
-                raise ValueError(_not_numeric(name, column[:1])) from None
+                raise ValueError(_not_numeric(name, [_first_not_number(column)])) from None
         return column.astype(np.float64, copy=False)
     kind = _column_kind(column)
     if kind in ("categorical", "other"):
@@ -232,6 +240,16 @@ def _numeric_values(column, name, frame):
 
         return column.cast(pl.Float64).to_numpy().astype(np.float64, copy=False)
     return column.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _first_not_number(column):
+    """The first value of ``column`` that is not a number (for the error message)."""
+    for value in column:
+        try:
+            float(value)
+        except (TypeError, ValueError):
+            return value
+    return column[0]
 
 
 def _not_numeric(name, example):
@@ -396,7 +414,7 @@ def describe(X, categorical_features, numeric_scaling):
         codes[:, j] = _category_codes(values, cats)
     for j in numeric:
         if frame is None:
-            codes[:, j] = columns[j]
+            codes[:, j] = _numeric_values(columns[j], names[j], frame)
         elif kinds[j] == "categorical":  # numbers stored as strings or objects
             codes[:, j] = _category_values(columns[j], names[j]).astype(np.float64)
         else:
@@ -467,6 +485,18 @@ def validate_inputs(estimator, target, X, y, reset, description, kwargs):
         scratch = copy.copy(target)  # the codes' check must not record their features
         codes, y = validate_data(scratch, codes, y, ensure_all_finite="allow-nan", **kwargs)
         return codes, y, description
+    if _holds_objects(X):  # strings by position: encoded first, then checked as numbers
+        untyped = {k: v for k, v in kwargs.items() if k != "dtype"}
+        X, y = validate_data(target, X, y, reset=reset, dtype=None, **untyped, **_ANY_VALUES)
+        if description is None:
+            description, codes = describe(
+                X, estimator.categorical_features, estimator.numeric_scaling
+            )
+        else:
+            codes = description.encode(X)
+        scratch = copy.copy(target)
+        codes, y = validate_data(scratch, codes, y, ensure_all_finite="allow-nan", **kwargs)
+        return codes, y, description
     X, y = validate_data(target, X, y, reset=reset, ensure_all_finite="allow-nan", **kwargs)
     _check_sparse_finite(X)
     if description is None:
@@ -482,6 +512,30 @@ def prediction_codes(estimator, description, X, dtype_kwargs):
         codes = description.encode(X)
         scratch = copy.copy(estimator)
         return validate_data(scratch, codes, ensure_all_finite="allow-nan", **dtype_kwargs)
+    if _holds_objects(X):  # e.g. a DataFrame's values: its columns by position
+        untyped = {k: v for k, v in dtype_kwargs.items() if k != "dtype"}
+        X = validate_data(estimator, X, reset=False, dtype=None, **untyped, **_ANY_VALUES)
+        scratch = copy.copy(estimator)
+        codes = description.encode(X)
+        return validate_data(scratch, codes, ensure_all_finite="allow-nan", **dtype_kwargs)
     X = validate_data(estimator, X, reset=False, ensure_all_finite="allow-nan", **dtype_kwargs)
     _check_sparse_finite(X)
     return description.encode(X)
+
+
+# An array of objects (strings) is checked for its shape first, its values
+# once encoded: finiteness cannot be checked on strings.
+_ANY_VALUES = {"ensure_all_finite": False}
+
+
+def _holds_objects(X):
+    """Whether ``X`` is a dense array-like of objects (strings and numbers mixed)."""
+    if sparse.issparse(X) or is_frame(X):
+        return False
+    dtype = getattr(X, "dtype", None)
+    if dtype is None:  # a list of lists: as numpy reads it
+        try:
+            dtype = np.asarray(X).dtype
+        except (TypeError, ValueError):
+            return False
+    return dtype.kind in "OUS"

@@ -310,3 +310,26 @@ def test_a_model_pickled_without_a_temperature_predicts_as_before():
     np.testing.assert_allclose(proba, softmax(clf._forward(X), axis=1))
     if expected is not None:
         np.testing.assert_array_equal(proba, expected)
+
+
+def test_the_order_statistic_is_exact_for_round_products():
+    from sklearn_dnn._calibration import conformal_quantile
+
+    # (9 + 1) * 0.9 is 9.000000000000002 in floats: 9 rows are enough for 0.9.
+    scores = np.arange(1.0, 10.0).reshape(-1, 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert conformal_quantile(scores, 0.9)[0] == 9.0
+    # (99 + 1) * 0.9: the 90th of 99, not the 91st.
+    assert conformal_quantile(np.arange(1.0, 100.0).reshape(-1, 1), 0.9)[0] == 90.0
+
+
+def test_temperature_scaling_without_calibration_rows_warns():
+    from sklearn_dnn._calibration import CalibrationWarning
+
+    X, y = classification(n_samples=80)
+    with pytest.warns(CalibrationWarning, match="temperature_ stays 1.0"):
+        est = DeepClassifier(
+            temperature_scaling=True, early_stopping=False, max_epochs=2, random_state=0
+        ).fit(X, y)
+    assert est.temperature_ == 1.0

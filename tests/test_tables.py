@@ -1,6 +1,7 @@
 """DataFrames as they come: categorical columns, missing values, nullable and boolean dtypes."""
 
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -333,3 +334,20 @@ def test_the_input_stage_encodes_codes_as_documented():
     np.testing.assert_allclose(out[:, 0], (filled - filled.mean()) / filled.std())
     np.testing.assert_array_equal(out[:, 1], [0, 1, 0, 0])  # the missing indicator
     np.testing.assert_array_equal(out[:, 2:], [[0, 1], [1, 0], [0, 0], [0, 1]])  # one-hot
+
+
+def test_arrays_of_objects_are_encoded_by_position():
+    # A DataFrame's values (an object array), at predict time or to fit on.
+    X, signal = frame()
+    X = X[["num", "answer", "colour"]]
+    y = target(DeepClassifier, signal)
+    est = DeepClassifier(**FAST).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # X has no feature names
+        np.testing.assert_array_equal(est.predict_proba(X.to_numpy()), est.predict_proba(X))
+    values = X.to_numpy()
+    on_values = DeepClassifier(**FAST).fit(values, y)
+    assert on_values._inputs_.categorical == (1, 2)  # the columns of strings
+    assert on_values.predict([[0.5, "never seen", "red"]]).shape == (1,)
+    with pytest.raises(ValueError, match="infinity"):
+        est.predict(np.array([[np.inf, "yes", "red"]], dtype=object))

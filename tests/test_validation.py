@@ -62,7 +62,10 @@ def test_strings_in_X(Estimator):
     X, y = data_for(Estimator)
     X = X.astype(object)
     X[0, 0] = "seven"
-    with pytest.raises(ValueError, match="could not convert string to float: 'seven'"):
+    # A column of numbers with a string in it: the column and the value named.
+    with pytest.raises(
+        ValueError, match=r"Column 'x0' holds values that are not numbers \(such as 'seven'\)"
+    ):
         Estimator(max_epochs=1).fit(X, y)
 
 

@@ -87,7 +87,8 @@ MODEL_HYPERPARAMETERS = (
             Which columns are categorical, as in ``HistGradientBoostingClassifier``:
             ``"from_dtype"`` (the columns of a pandas or polars DataFrame with a
             category, string or object dtype, polars' Categorical, Enum and
-            String; none of an array), a list of column names, of indices, a
+            String; none of a numeric array, the columns holding strings of an
+            array of objects), a list of column names, of indices, a
             boolean mask, or None. A categorical column is one-hot encoded inside
             the network when it has at most 64 categories, else embedded (a
             learned vector per category); a category that training did not
