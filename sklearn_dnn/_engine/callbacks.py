@@ -442,4 +442,5 @@ class EpochLog(PrintLog):
         else:
             kept = f"kept the weights of epoch {done}, the last"
         total = _duration(time.monotonic() - self.began_)
-        return f"Stopped after {done} epochs: {why}; {kept}; total {total}."
+        epochs = "1 epoch" if done == 1 else f"{done} epochs"
+        return f"Stopped after {epochs}: {why}; {kept}; total {total}."
