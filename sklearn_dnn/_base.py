@@ -31,7 +31,11 @@ from ._familiar import MLPAttributesMixin, as_history
 from ._hyperparameters import declared
 from ._hyperparameters.checks import check_param_details, did_you_mean
 from ._hyperparameters.constraints import validate_params
-from ._hyperparameters.foreign import unknown_name_hint, unknown_name_message
+from ._hyperparameters.foreign import (
+    unknown_fit_argument_message,
+    unknown_name_hint,
+    unknown_name_message,
+)
 from ._inputs import prediction_codes, validate_inputs
 from ._inspection import InspectionMixin
 from ._nn.architecture import Architecture
@@ -231,7 +235,9 @@ class BaseDeepEstimator(
 
     # ------------------------------------------------------------------
     # fit
-    def fit(self, X, y, sample_weight=None, X_val=None, y_val=None, sample_weight_val=None):
+    def fit(
+        self, X, y, sample_weight=None, X_val=None, y_val=None, sample_weight_val=None, **unknown
+    ):
         """Train the network on ``X`` and ``y``.
 
         The fit is all-or-nothing: when it fails (bad input, divergence,
@@ -272,12 +278,18 @@ class BaseDeepEstimator(
             Weights of the validation rows in the validation loss and score;
             ``class_weight`` multiplies in the class weights of the training
             rows (``"balanced"`` is computed on ``y``, not on ``y_val``).
+        **unknown
+            None is accepted: another library's argument of ``fit``
+            (``epochs``, ``validation_data``, ``eval_set``...) is a TypeError
+            that names our equivalent.
 
         Returns
         -------
         self : object
             The fitted estimator.
         """
+        if unknown:
+            raise TypeError(unknown_fit_argument_message(type(self).__name__, sorted(unknown)))
         return self._fit(X, y, sample_weight, validation=(X_val, y_val, sample_weight_val))
 
     def _fit(

@@ -227,7 +227,14 @@ def _numeric_values(column, name, frame):
             try:
                 return column.astype(np.float64)
             except (TypeError, ValueError):
-                raise ValueError(_not_numeric(name, [_first_not_number(column)])) from None
+                value = _first_not_number(column)
+                if not isinstance(value, str):  # a dict, a list...: not a table's value
+                    raise TypeError(
+                        f"Column {name!r} holds {value!r}, of type {type(value).__name__}: a "
+                        "value of X must be a string or a number (float() argument must be "
+                        "a string or a real number)."
+                    ) from None
+                raise ValueError(_not_numeric(name, [value])) from None
         return column.astype(np.float64, copy=False)
     kind = _column_kind(column)
     if kind in ("categorical", "other"):

@@ -265,3 +265,21 @@ def test_the_docs_hook_builds_the_tables():
         pytest.skip("mkdocs is not installed")
     for library in LIBRARIES:
         assert hooks.TABLES[f"MIGRATION_{library.upper()}"]() == markdown_table(library)
+
+
+@pytest.mark.parametrize(
+    ("given", "hint"),
+    [
+        ({"validation_data": None}, "X_val=..., y_val=..."),
+        ({"eval_set": None}, "X_val=..., y_val=..."),
+        ({"epochs": 3}, "max_epochs"),
+        ({"validation_split": 0.2}, "validation_fraction"),
+        ({"not_a_thing": 1}, "unexpected keyword argument 'not_a_thing'"),
+    ],
+)
+def test_other_libraries_fit_arguments_name_ours(given, hint):
+    X, y = classification(n_samples=30)
+    est = DeepClassifier(max_epochs=1)
+    with pytest.raises(TypeError, match=re.escape(hint)):
+        est.fit(X, y, **given)
+    assert not hasattr(est, "net_")

@@ -345,3 +345,31 @@ def markdown_table(library):
             note = entry.note.replace("|", "\\|")
             lines.append(f"| `{entry.their()}` | {ours} | {note} |")
     return "\n".join(lines)
+
+
+# Other libraries' arguments of ``fit``: what each is here.
+FIT_EQUIVALENTS = {
+    "validation_data": "Keras' validation_data=(X_val, y_val) is fit(X, y, X_val=..., y_val=...) "
+    "here (and sample_weight_val=).",
+    "eval_set": "eval_set=[(X_val, y_val)] (XGBoost, LightGBM, CatBoost) is fit(X, y, "
+    "X_val=..., y_val=...) here.",
+    "validation_split": "Keras' validation_split is the constructor's validation_fraction here "
+    "(with early_stopping=True).",
+    "epochs": "Keras' epochs is the constructor's max_epochs here.",
+    "batch_size": "batch_size is a constructor parameter here.",
+    "callbacks": "callbacks is a constructor parameter here (skorch callbacks).",
+    "verbose": "verbose is a constructor parameter here.",
+    "shuffle": "the rows are always shuffled every epoch.",
+    "class_weight": "class_weight is a constructor parameter of DeepClassifier here.",
+    "initial_epoch": "a continued fit is warm_start=True (or partial_fit) here.",
+    "classes": "classes is an argument of partial_fit, not of fit.",
+}
+
+
+def unknown_fit_argument_message(estimator_name, names):
+    """The TypeError message of ``fit`` called with the unknown keyword ``names``."""
+    listed = ", ".join(repr(name) for name in names)
+    plural = "s" if len(names) > 1 else ""
+    message = f"{estimator_name}.fit() got unexpected keyword argument{plural} {listed}."
+    hints = [FIT_EQUIVALENTS[name] for name in names if name in FIT_EQUIVALENTS]
+    return " ".join([message, *hints])
