@@ -142,6 +142,7 @@ TABLES = {
     "MIGRATION_SKLEARN": functools.partial(_foreign.markdown_table, "sklearn"),
     "MIGRATION_SKORCH": functools.partial(_foreign.markdown_table, "skorch"),
     "MIGRATION_KERAS": functools.partial(_foreign.markdown_table, "keras"),
+    "MIGRATION_FIT": _foreign.fit_arguments_table,
 }
 
 

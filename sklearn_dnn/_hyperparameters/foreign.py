@@ -373,3 +373,11 @@ def unknown_fit_argument_message(estimator_name, names):
     message = f"{estimator_name}.fit() got unexpected keyword argument{plural} {listed}."
     hints = [FIT_EQUIVALENTS[name] for name in names if name in FIT_EQUIVALENTS]
     return " ".join([message, *hints])
+
+
+def fit_arguments_table():
+    """The docs' table of other libraries' ``fit`` arguments (docs/migration.md)."""
+    lines = ["| their argument of `fit` | here |", "|---|---|"]
+    for name, hint in FIT_EQUIVALENTS.items():
+        lines.append(f"| `{name}` | {hint} |")
+    return "\n".join(lines)
