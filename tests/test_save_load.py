@@ -4,6 +4,7 @@ import io
 import json
 import pickle
 import struct
+import warnings
 
 import numpy as np
 import pytest
@@ -197,3 +198,20 @@ def test_net_load_params_warns_that_it_loads_weights_only(tmp_path):
         other.net_.load_params(f_params=tmp_path / "w.pt")
     # the weights did move, and are read in the other regressor's units
     assert not np.allclose(other.predict(X), model.predict(X), rtol=0.1)
+
+
+def test_skorch_checkpoints_reloading_their_own_fit_do_not_warn(tmp_path):
+    from skorch.callbacks import Checkpoint, TrainEndCheckpoint
+
+    X, y = regression(n_samples=60)
+    callbacks = [
+        Checkpoint(dirname=str(tmp_path / "best"), load_best=True),
+        TrainEndCheckpoint(dirname=str(tmp_path / "end")),
+    ]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        DeepRegressor(max_epochs=3, early_stopping=True, callbacks=callbacks, random_state=0).fit(
+            X, y
+        )
+    assert not [w for w in caught if "load_params" in str(w.message)]
+    assert (tmp_path / "best").exists()  # the checkpoints did save, and reload

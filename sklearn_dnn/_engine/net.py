@@ -332,8 +332,12 @@ class TrainingNet(SkorchConventions, NeuralNet):
         target scaling, classes and input handling of the estimator that
         holds this net, not those of the estimator that trained them: a
         regressor fitted on other targets predicts in other units, with no
-        error. The estimators' ``save`` and ``load`` keep them together.
+        error. The estimators' ``save`` and ``load`` keep them together. No
+        warning while the net trains: skorch's checkpoint callbacks
+        (``load_best``, ``TrainEndCheckpoint``) reload this fit's own weights.
         """
+        if getattr(self, "fitting_", False):
+            return super().load_params(*args, **kwargs)
         warnings.warn(
             "net_.load_params loads the network's weights only: they are read with this "
             "estimator's target scaling, classes and input handling, which may not be those "

@@ -190,6 +190,7 @@ def train(plan, previous=None):
             _continue_from(net, previous, plan.units_changed)
         module = net.module_
         module.generator = plan.generator
+        net.fitting_ = True  # its callbacks may reload its own checkpoints (load_params)
         try:
             net.notify("on_train_begin", X=plan.train, y=None)
             stopped = False
@@ -200,6 +201,7 @@ def train(plan, previous=None):
             net.notify("on_train_end", X=plan.train, y=None)
         finally:
             module.generator = None
+            net.fitting_ = False
         module.eval()
     if plan.continuing:
         _number_after(net, previous)
