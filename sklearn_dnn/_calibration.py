@@ -64,7 +64,12 @@ MIN_TEMPERATURE_ROWS = 50
 
 
 class CalibrationWarning(UserWarning):
-    """Too few calibration rows for the coverage asked: the interval is infinite."""
+    """Calibration could not do what was asked.
+
+    Too few calibration rows for the coverage asked (the interval is
+    infinite, the set holds every class), or ``temperature_scaling=True``
+    without enough calibration rows (``temperature_`` stays 1.0).
+    """
 
 
 def check_coverage(coverage):
