@@ -49,7 +49,6 @@ from scipy.optimize import minimize_scalar
 from scipy.special import log_expit, log_softmax
 
 from ._engine.inference import predict_outputs
-from ._engine.net import SparseRows
 from ._warnings import warn
 
 # The temperature search's range: log T in [log 1/4, log 20]. Sharpening is
@@ -100,16 +99,6 @@ def hold_out_for_calibration(n_rows, train_rows, fraction, rng):
     return np.sort(pool[order[n_calibration:]]), np.sort(pool[order[:n_calibration]])
 
 
-def _inputs(data):
-    """The input rows of a ``TensorData``, as prediction takes them (sparse stays sparse)."""
-    X = data.all_X
-    if data.rows is None:
-        return X
-    if isinstance(X, SparseRows):
-        return SparseRows(X.matrix[data.rows.cpu().numpy()], X.device)
-    return X.index_select(0, data.rows)
-
-
 def calibrate(estimator, plan, net):
     """The calibration attributes of a fit, to commit.
 
@@ -134,7 +123,7 @@ def calibrate(estimator, plan, net):
     probe.net_ = net
     probe._task = plan.task
     target = data.targets().cpu().numpy()
-    return {**unset, **estimator._calibrate(probe, _inputs(data), target)}
+    return {**unset, **estimator._calibrate(probe, data.prediction_rows(), target)}
 
 
 def no_calibration_rows(estimator, method):

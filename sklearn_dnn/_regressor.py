@@ -171,11 +171,6 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         tags.target_tags.multi_output = True
         return tags
 
-    def __setstate__(self, state):
-        # A model pickled before ``loss`` existed trained with the squared error.
-        state = {"loss": "squared_error", "nll_beta": 0.5, **state}
-        super().__setstate__(state)
-
     def _task_class_for(self, y):
         return GaussianRegressionTask if self.loss in VARIANCE_LOSSES else RegressionTask
 

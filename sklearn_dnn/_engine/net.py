@@ -176,6 +176,14 @@ class TensorData(Dataset):
         """The inputs of this set's rows, as a tensor."""
         return self._take(self.all_X, slice(None))
 
+    def prediction_rows(self):
+        """The inputs of this set's rows as prediction takes them: sparse ones stay sparse."""
+        if self.rows is None:
+            return self.all_X
+        if isinstance(self.all_X, SparseRows):
+            return SparseRows(self.all_X.matrix[self.rows.cpu().numpy()], self.all_X.device)
+        return self.all_X.index_select(0, self.rows)
+
     def targets(self):
         """The targets of this set's rows, as a tensor (the inputs are not gathered)."""
         return self._take(self.all_y, slice(None))

@@ -30,14 +30,12 @@ from .groups import ParameterGroups
 from .net import TensorData, as_tensor, input_rows
 from .seeding import draw_seed, make_generator
 from .user_callbacks import check_user_stoppers, copy_user_callbacks
-from .validation_set import check_validation_arguments, validation_set
+from .validation_set import MIN_VALIDATION_ROWS, check_validation_arguments, validation_set
 
 # The memory a fit assumes when neither psutil nor the operating system
 # tells how much there is (Windows without psutil, say).
 FALLBACK_MEMORY_BYTES = 64 * 2**30
 
-# The smallest validation set early stopping accepts (as scikit-learn's MLP).
-MIN_VALIDATION_ROWS = 2
 # early_stopping="auto" holds out a validation set from this many rows on;
 # below it every row is kept for training.
 AUTO_EARLY_STOPPING_ROWS = 100

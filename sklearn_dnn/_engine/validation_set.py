@@ -25,12 +25,11 @@ changing the fit, and refusing it would make the regressor's default an
 error.)
 """
 
-import numpy as np
-
 from .._class_weights import resolved_class_weight
-from .net import TensorData, as_tensor, input_rows
+from .net import as_tensor, input_rows
 
-# The smallest validation set that can be scored (as the split's).
+# The smallest validation set early stopping accepts (as scikit-learn's MLP),
+# the split's and the user's.
 MIN_VALIDATION_ROWS = 2
 
 
@@ -72,7 +71,7 @@ def validation_set(settings, task, validation, X, y, sample_weight, features, de
         (``inputs``: its input description, which encodes ``X_val`` too).
     device : str
     """
-    from .plan import check_sample_weight  # the plan imports this module
+    from .plan import _subset, check_sample_weight  # the plan imports this module
 
     X_val, y_val, sample_weight_val = validation
     probe = settings._features_probe(*features)
@@ -96,9 +95,9 @@ def validation_set(settings, task, validation, X, y, sample_weight, features, de
     if not keep.all():  # rows of weight zero are left out, as in training
         X_val, target, weight = X_val[keep], target[keep], weight[keep]
     weight = weight / weight.mean()
-    equal = np.all(weight == weight[0])
-    return TensorData(
+    tensors = (
         input_rows(X_val.astype(X.dtype, copy=False), device),
         as_tensor(target, device),
-        None if equal else as_tensor(weight.astype(X.dtype), device),
+        as_tensor(weight.astype(X.dtype), device),
     )
+    return _subset(tensors, weight, None, device)
