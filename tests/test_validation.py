@@ -314,3 +314,26 @@ def test_cuda_without_a_gpu_is_a_clear_error():
     X, y = classification(n_samples=20)
     with pytest.raises(ValueError, match="torch finds no CUDA device"):
         DeepClassifier(device="cuda", **FAST).fit(X, y)
+
+
+def test_a_first_epoch_that_starts_almost_right_is_no_reference_for_divergence():
+    # One row whose standardized target the untrained output nearly hits: the
+    # first epoch's loss is tiny, and ordinary noise after it is not divergence.
+    guard = DivergenceGuard(learning_rate=0.1)
+    net = SimpleNamespace(history=History())
+    guard.on_train_begin(net)
+    for loss in (3.68e-8, 0.00625, 0.5):
+        net.history.new_epoch()
+        net.history.record("train_loss", loss)
+        guard.on_epoch_end(net)
+    net.history.new_epoch()
+    net.history.record("train_loss", 2e4)
+    with pytest.raises(TrainingDivergedError, match="the loss scale of an untrained network, 1"):
+        guard.on_epoch_end(net)
+    # Nor an explosion (the rise above the first epoch's loss is still said).
+    history = [{"train_loss": loss} for loss in (3.68e-8, 0.006, 1e-4)]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        warn_if_unstable(history, 0, 0.1)
+    assert [str(w.message) for w in caught if "exploded" in str(w.message)] == []
+    assert any("ended at 0.0001" in str(w.message) for w in caught)

@@ -74,7 +74,9 @@ class DivergenceGuard(Callback):
     """Stop training with a clear error once an epoch's loss has diverged.
 
     Diverged means not finite, or above ``DIVERGED_FACTOR`` (1e4) times
-    the network's first epoch's loss (see ``_engine/divergence.DIVERGED_FACTOR``).
+    the network's first epoch's loss, or times 1 (``MIN_REFERENCE``, an
+    untrained network's loss scale) when that loss is smaller (see
+    ``_engine/divergence.py``).
     The epoch's loss is the mean of its batch losses, so one ``nan`` or
     ``inf`` batch makes it non-finite; checking once an epoch keeps the
     per-batch path free of it.
