@@ -84,7 +84,7 @@ from sklearn.neural_network import MLPClassifier, MLPRegressor  # noqa: E402
 from sklearn.pipeline import Pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
-MODELS = ("ours", "mlp", "hgb", "linear", "realmlp")
+MODELS = ("ours", "mlp", "hgb", "linear", "realmlp", "tabm")
 
 
 def make_model(model, task, params):
@@ -115,6 +115,11 @@ def make_model(model, task, params):
 
         cls = RealMLP_TD_Classifier if clf else RealMLP_TD_Regressor
         return cls(random_state=SEED, n_threads=1, device="cpu", verbosity=0)
+    if model == "tabm":
+        from pytabkit.models.sklearn.sklearn_interfaces import TabM_D_Classifier, TabM_D_Regressor
+
+        cls = TabM_D_Classifier if clf else TabM_D_Regressor
+        return cls(random_state=SEED, n_threads=1, device="cpu", verbosity=0)
     raise ValueError(f"Unknown model {model!r}; expected one of {MODELS}.")
 
 
@@ -141,6 +146,14 @@ def fit_fold(name, model, params, fold, X, y, task, train, test):
     return result
 
 
+def read_records(path):
+    """The fold records of an earlier run: its .jsonl, or the "fold_records" of its .json."""
+    path = Path(path)
+    if path.suffix == ".json":
+        return json.loads(path.read_text())["fold_records"]
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
 def aggregate(folds):
     """Per (data set, model): mean and std over folds of every number."""
     table = {}
@@ -157,7 +170,7 @@ def aggregate(folds):
                 if values:
                     entry[key] = float(np.mean(values))
                     entry[key + "_std"] = float(np.std(values))
-            entry["fold_scores"] = [r["score"] for r in rows]
+            entry["fold_scores"] = {r["fold"]: r["score"] for r in rows}
             entry["convergence_warnings"] = int(sum(r["convergence_warnings"] for r in rows))
             out[name][model] = entry
     return out
@@ -180,9 +193,11 @@ def compare(results, task_of, ours="ours"):
             for n in names:
                 if other not in results[n]:
                     continue
-                diff = np.subtract(
-                    results[n][ours]["fold_scores"], results[n][other]["fold_scores"]
-                )
+                mine, theirs = results[n][ours]["fold_scores"], results[n][other]["fold_scores"]
+                paired = sorted(set(mine) & set(theirs))  # the folds both ran
+                if not paired:
+                    continue
+                diff = np.array([mine[f] - theirs[f] for f in paired])
                 if diff.mean() > diff.std():
                     wins += 1
                 elif diff.mean() < -diff.std():
@@ -280,7 +295,22 @@ def main(argv=None):
         default="{}",
         help='JSON {"name": {"clf": {...}, "reg": {...}}}: adds contenders ours-<name>',
     )
+    parser.add_argument(
+        "--reuse",
+        default=None,
+        help="a .jsonl of an earlier run: its fold records of models not run now join the "
+        "report (baselines measured once; their fit times were measured in that run)",
+    )
+    parser.add_argument(
+        "--resume", action="store_true", help="skip the fits already in <label>.jsonl"
+    )
     parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument(
+        "--only-folds",
+        default=None,
+        help="comma-separated fold numbers to run (a slow model's cap); comparisons pair "
+        "the folds both models ran",
+    )
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--label", default=None)
     parser.add_argument("--out", default=str(RESULTS))
@@ -317,6 +347,21 @@ def main(argv=None):
         params[f"ours-{c}"] = {"clf": by_task.get("clf", {}), "reg": by_task.get("reg", {})}
     params = {m: p for m, p in params.items() if m in models}
 
+    out = Path(args.out)
+    log_path = out / f"quality_{label}.jsonl"  # every fold's record as it comes
+    done = set()
+    if args.resume and log_path.exists():
+        done = {(r["dataset"], r["model"], r["fold"]) for r in read_records(log_path)}
+    elif log_path.exists():
+        log_path.unlink()
+    reused = []
+    if args.reuse:
+        reused = [
+            r
+            for r in read_records(Path(args.reuse))
+            if r["model"] not in models and r["dataset"] in names and r["fold"] < n_folds
+        ]
+    only = None if args.only_folds is None else {int(f) for f in args.only_folds.split(",")}
     tasks, task_of, rows = [], {}, {}
     for name in names:
         X, y, task = load_dataset(name)
@@ -324,21 +369,29 @@ def main(argv=None):
         for fold, (train, test) in enumerate(cross_validation(task, n_folds).split(X, y)):
             for model in models:
                 p = params[model][task] if model in params else {}
-                tasks.append((len(y), name, model, p, fold, X, y, task, train, test))
+                if only is not None and fold not in only:
+                    continue
+                if (name, model, fold) not in done:
+                    tasks.append((len(y), name, model, p, fold, X, y, task, train, test))
     tasks.sort(key=lambda t: -t[0])  # largest first: better balance across workers
     print(f"{label}: {len(tasks)} fits of {models} on {len(names)} data sets", flush=True)
 
     watch = Stopwatch()
-    records = []
+    records = read_records(log_path) if done else []
     jobs = (delayed(fit_fold)(*t[1:]) for t in tasks)
+    out.mkdir(parents=True, exist_ok=True)
     for r in Parallel(n_jobs=args.n_jobs, return_as="generator_unordered")(jobs):
         records.append(r)
+        with open(log_path, "a") as log:
+            log.write(json.dumps(r) + "\n")
         print(
             f"[{watch():7.1f}s {len(records):4d}/{len(tasks)}] "
             f"{r['dataset']:<13} {r['model']:<8} fold {r['fold']} score {r['score']:.3f} "
             f"fit {r['fit_time']:.2f}s warnings {r['convergence_warnings']}",
             flush=True,
         )
+    models += sorted({r["model"] for r in reused})
+    records += reused
     results = aggregate(records)
     results = {n: results[n] for n in names}
     report = {
@@ -350,12 +403,12 @@ def main(argv=None):
         "task_of": task_of,
         "dropped": {n: {"rownames": "row ID", **DATASETS[n][4]} for n in names},
         "wall_time": watch(),
+        "reused": {"file": args.reuse, "models": sorted({r["model"] for r in reused})},
         **environment(),
         "results": results,
         "summary": {m: compare(results, task_of, ours=m) for m in models if is_ours(m)},
         "fold_records": sorted(records, key=lambda r: (r["dataset"], r["model"], r["fold"])),
     }
-    out = Path(args.out)
     text = markdown(report)
     write_report(out / f"quality_{label}", report, text)
     print(text)
