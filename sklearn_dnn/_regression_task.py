@@ -135,9 +135,6 @@ class RegressionTask(Task):
     def predict(self, outputs):
         return self.to_target_scale(outputs)
 
-    def fitted_attributes(self):
-        return {"y_range_": self.y_range}
-
     def clip(self, predictions):
         """``predict``'s answer clipped, column by column, to the targets' range.
 

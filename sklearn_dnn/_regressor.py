@@ -242,6 +242,18 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         """
         return self._forward(X, finish=self._predictions)
 
+    @property
+    def y_range_(self):
+        """The smallest and largest training target of each column: ``clip_predictions``' bounds.
+
+        Kept by the fitted task (``_regression_task.py``), which widens it
+        with every continued fit's targets.
+        """
+        y_range = getattr(vars(self).get("_task"), "y_range", None)
+        if y_range is None:  # unfitted, or pickled before it existed
+            raise AttributeError(f"This {type(self).__name__} has no y_range_ (not fitted).")
+        return y_range
+
     def _predictions(self, outputs):
         """Raw outputs -> ``predict``'s answer: the one place ``clip_predictions`` applies."""
         predictions = self._task.predict(outputs)
