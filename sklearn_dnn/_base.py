@@ -103,14 +103,17 @@ class BaseDeepEstimator(
         bootstrap,
         optimizer,
         learning_rate,
+        lr_factors,
         momentum,
         nesterov,
+        betas,
         schedule,
         decay_rate,
         decay_steps,
         power_t,
         l1,
         l2,
+        weight_decay,
         max_norm,
         clip_grad_norm,
         batch_size,
@@ -144,14 +147,17 @@ class BaseDeepEstimator(
         self.bootstrap = bootstrap
         self.optimizer = optimizer
         self.learning_rate = learning_rate
+        self.lr_factors = lr_factors
         self.momentum = momentum
         self.nesterov = nesterov
+        self.betas = betas
         self.schedule = schedule
         self.decay_rate = decay_rate
         self.decay_steps = decay_steps
         self.power_t = power_t
         self.l1 = l1
         self.l2 = l2
+        self.weight_decay = weight_decay
         self.max_norm = max_norm
         self.clip_grad_norm = clip_grad_norm
         self.batch_size = batch_size

@@ -12,9 +12,9 @@ from scipy.special import expit, log_expit, log_softmax, softmax
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score, log_loss
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import column_or_1d
-from torch import nn
 
 from ._class_weights import weigh_rows
+from ._nn.losses import SmoothedBCEWithLogitsLoss, SmoothedCrossEntropyLoss
 from ._nn.mlp import combine_label_logits, combine_logits
 from ._tasks import Task
 from ._uncertainty import ClassificationUncertainty
@@ -77,7 +77,7 @@ class ClassificationTask(Task):
 
     target_validation = {"multi_output": True}  # a multilabel y is 2-D
     clean_targets = staticmethod(_label_targets)
-    criterion = nn.CrossEntropyLoss
+    criterion = SmoothedCrossEntropyLoss  # torch's, with label smoothing while training
     out_activation = "softmax"
     uncertainty_result = ClassificationUncertainty
     combine_members = staticmethod(combine_logits)
@@ -211,7 +211,7 @@ class MultilabelTask(Task):
 
     target_validation = ClassificationTask.target_validation
     clean_targets = staticmethod(_label_targets)
-    criterion = nn.BCEWithLogitsLoss
+    criterion = SmoothedBCEWithLogitsLoss  # torch's, with label smoothing while training
     out_activation = "logistic"
     uncertainty_result = ClassificationUncertainty
     combine_members = staticmethod(combine_label_logits)

@@ -92,14 +92,17 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
         bootstrap=False,
         optimizer="adam",
         learning_rate=1e-3,
+        lr_factors=None,
         momentum=0.9,
         nesterov=False,
+        betas=(0.9, 0.999),
         schedule=None,
         decay_rate=0.1,
         decay_steps=10,
         power_t=1.0,
         l1=0.0,
         l2=1e-3,
+        weight_decay=0.0,
         max_norm=None,
         clip_grad_norm=None,
         batch_size="auto",
@@ -123,6 +126,7 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
         callbacks=None,
         class_weight=None,
         temperature_scaling=False,
+        label_smoothing=0.0,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -136,14 +140,17 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
             bootstrap=bootstrap,
             optimizer=optimizer,
             learning_rate=learning_rate,
+            lr_factors=lr_factors,
             momentum=momentum,
             nesterov=nesterov,
+            betas=betas,
             schedule=schedule,
             decay_rate=decay_rate,
             decay_steps=decay_steps,
             power_t=power_t,
             l1=l1,
             l2=l2,
+            weight_decay=weight_decay,
             max_norm=max_norm,
             clip_grad_norm=clip_grad_norm,
             batch_size=batch_size,
@@ -168,9 +175,26 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
         )
         self.class_weight = class_weight
         self.temperature_scaling = temperature_scaling
+        self.label_smoothing = label_smoothing
 
     def _class_weight(self):
         return self.class_weight
+
+    def _label_smoothing(self):
+        """``label_smoothing`` with ``"auto"`` resolved by ``scoring``.
+
+        ``"auto"`` smooths (0.1) when the validation selection does not
+        score the log-loss: ``scoring`` is given and is not
+        ``"neg_log_loss"`` (smoothing helps accuracy and hurts log-loss);
+        with ``scoring=None`` the validation loss is the log-loss, so 0.
+        """
+        if self.label_smoothing == "auto":
+            return 0.1 if self.scoring not in (None, "neg_log_loss") else 0.0
+        return float(self.label_smoothing)
+
+    def _criterion_options(self):
+        smoothing = self._label_smoothing()
+        return {"label_smoothing": smoothing} if smoothing else {}
 
     def _task_class_for(self, y):
         return classification_task_class(y)

@@ -16,6 +16,7 @@ from sklearn.base import clone
 from skorch.callbacks import Callback, EarlyStopping, LRScheduler
 from torch.optim.lr_scheduler import LambdaLR
 
+from ._engine.groups import ParameterGroups
 from .exceptions import TrainingDivergedError
 
 # Weight of the previous value in the exponential moving average of the
@@ -139,7 +140,7 @@ class _RangeTestRecorder(Callback):
 
     def on_batch_begin(self, net, training=False, **kwargs):
         if training:
-            self._lr = net.optimizer_.param_groups[-1]["lr"]
+            self._lr = ParameterGroups.head_lr(net.optimizer_)  # learning_rate's, as ramped
 
     def on_batch_end(self, net, training=False, loss=None, **kwargs):
         if not training:

@@ -29,6 +29,11 @@ class RegressionTask(Task):
         some: see ``_target_scaling.py``).
     y_ndim : {1, 2}
         Whether ``y`` was 1-D (``predict`` then returns 1-D).
+    y_range : ndarray of shape (2, n_outputs) or None, default=None
+        The smallest and largest target of each column over the rows of
+        every fit so far (those of positive weight), on the target's own
+        scale: the bounds of ``clip_predictions``. None in a task pickled
+        before it existed.
     """
 
     target_validation = {"multi_output": True, "y_numeric": True}
@@ -38,21 +43,23 @@ class RegressionTask(Task):
     min_validation_rows = 2  # R^2 needs two rows
     combine_members = staticmethod(combine_values)
 
-    def __init__(self, mean, scale, spread, y_ndim):
+    def __init__(self, mean, scale, spread, y_ndim, y_range=None):
         self.mean = mean
         self.scale = scale
         self.spread = spread
         self.y_ndim = y_ndim
+        self.y_range = y_range
 
     def __setstate__(self, state):
         # A task pickled by 0.1.0 has no ``spread``: its scales were all measured.
         state.setdefault("spread", np.ones(np.size(state["mean"]), dtype=bool))
+        state.setdefault("y_range", None)  # pickled before clip_predictions
         vars(self).update(state)
 
     @classmethod
     def from_targets(cls, y, sample_weight, estimator_name, classes=None):
         y2d = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
-        return cls(*standardization(y2d, sample_weight), np.ndim(y))
+        return cls(*standardization(y2d, sample_weight), np.ndim(y), _range(y2d, sample_weight))
 
     def continued_with(self, y, sample_weight):
         n_outputs = 1 if np.ndim(y) == 1 else np.shape(y)[1]
@@ -68,7 +75,13 @@ class RegressionTask(Task):
             now = new_spread & ~spread
             mean, scale = np.where(now, new_mean, mean), np.where(now, new_scale, scale)
             spread = spread | now
-        return type(self)(mean, scale, spread, np.ndim(y))
+        y_range = _range(np.asarray(y, dtype=np.float64).reshape(len(y), -1), sample_weight)
+        if self.y_range is not None and y_range is not None:
+            low, high = self.y_range
+            y_range = np.stack([np.minimum(low, y_range[0]), np.maximum(high, y_range[1])])
+        elif y_range is None:
+            y_range = self.y_range
+        return type(self)(mean, scale, spread, np.ndim(y), y_range)
 
     def check_validation_targets(self, y_val):
         n_outputs = 1 if np.ndim(y_val) == 1 else np.shape(y_val)[1]
@@ -122,6 +135,18 @@ class RegressionTask(Task):
     def predict(self, outputs):
         return self.to_target_scale(outputs)
 
+    def clip(self, predictions):
+        """``predict``'s answer clipped, column by column, to the targets' range.
+
+        Unchanged when the range is unknown (a task pickled before it existed).
+        """
+        if self.y_range is None:
+            return predictions
+        low, high = self.y_range
+        if self.y_ndim == 1:
+            low, high = low[0], high[0]
+        return np.clip(predictions, low, high)
+
     def summarize(self, outputs, return_samples):
         """Fields of :class:`RegressionUncertainty` from outputs of shape (S, rows, k)."""
         predictions = self.to_target_scale(outputs)
@@ -130,3 +155,11 @@ class RegressionTask(Task):
             "std": predictions.std(axis=0),
             "samples": predictions if return_samples else None,
         }
+
+
+def _range(y2d, sample_weight):
+    """The (2, n_outputs) smallest and largest values of the rows of positive weight."""
+    rows = y2d if sample_weight is None else y2d[np.asarray(sample_weight) > 0]
+    if not len(rows):
+        return None
+    return np.stack([rows.min(axis=0), rows.max(axis=0)])

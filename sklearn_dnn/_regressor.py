@@ -40,6 +40,9 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
 
     Attributes
     ----------
+    y_range_ : ndarray of shape (2, n_outputs)
+        The smallest (``[0]``) and largest (``[1]``) training target of each
+        column, over every fit of the model (``clip_predictions``' bounds).
     {attributes}
 
     Notes
@@ -89,14 +92,17 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         bootstrap=False,
         optimizer="adam",
         learning_rate=3e-3,
+        lr_factors=None,
         momentum=0.9,
         nesterov=False,
+        betas=(0.9, 0.999),
         schedule=None,
         decay_rate=0.1,
         decay_steps=10,
         power_t=1.0,
         l1=0.0,
         l2=1e-2,
+        weight_decay=0.0,
         max_norm=None,
         clip_grad_norm=None,
         batch_size="auto",
@@ -120,9 +126,11 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         callbacks=None,
         loss="squared_error",
         nll_beta=0.5,
+        clip_predictions=False,
     ):
         self.loss = loss
         self.nll_beta = nll_beta
+        self.clip_predictions = clip_predictions
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
             activation=activation,
@@ -135,14 +143,17 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
             bootstrap=bootstrap,
             optimizer=optimizer,
             learning_rate=learning_rate,
+            lr_factors=lr_factors,
             momentum=momentum,
             nesterov=nesterov,
+            betas=betas,
             schedule=schedule,
             decay_rate=decay_rate,
             decay_steps=decay_steps,
             power_t=power_t,
             l1=l1,
             l2=l2,
+            weight_decay=weight_decay,
             max_norm=max_norm,
             clip_grad_norm=clip_grad_norm,
             batch_size=batch_size,
@@ -226,9 +237,27 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         Returns
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
-            1-D when ``y`` was 1-D in ``fit``.
+            1-D when ``y`` was 1-D in ``fit``; within ``y_range_`` with
+            ``clip_predictions``.
         """
-        return self._forward(X, finish=lambda outputs: self._task.predict(outputs))
+        return self._forward(X, finish=self._predictions)
+
+    @property
+    def y_range_(self):
+        """The smallest and largest training target of each column: ``clip_predictions``' bounds.
+
+        Kept by the fitted task (``_regression_task.py``), which widens it
+        with every continued fit's targets.
+        """
+        y_range = getattr(vars(self).get("_task"), "y_range", None)
+        if y_range is None:  # unfitted, or pickled before it existed
+            raise AttributeError(f"This {type(self).__name__} has no y_range_ (not fitted).")
+        return y_range
+
+    def _predictions(self, outputs):
+        """Raw outputs -> ``predict``'s answer: the one place ``clip_predictions`` applies."""
+        predictions = self._task.predict(outputs)
+        return self._task.clip(predictions) if self.clip_predictions else predictions
 
     # ------------------------------------------------------------------
     # calibrated intervals (see _calibration.py)

@@ -36,7 +36,7 @@ class GaussianRegressionTask(RegressionTask):
 
     def point_task(self):
         """The plain :class:`RegressionTask` in the same units: what reads the means."""
-        return RegressionTask(self.mean, self.scale, self.spread, self.y_ndim)
+        return RegressionTask(self.mean, self.scale, self.spread, self.y_ndim, self.y_range)
 
     @staticmethod
     def valid_score(y_true, outputs, sample_weight):

@@ -99,6 +99,8 @@ NUMPY_VALUES = {
     "power_t": (np.float32(0.5), {"schedule": "power"}),
     "l1": (np.float32(1e-4), {}),
     "l2": (np.float32(1e-4), {}),
+    "weight_decay": (np.float32(1e-3), {}),
+    "betas": (np.array([0.8, 0.99]), {}),
     "max_norm": (np.float32(3.0), {}),
     "clip_grad_norm": (np.float32(1.0), {}),
     "batch_size": (np.int64(16), {}),
@@ -118,6 +120,8 @@ NUMPY_VALUES = {
     "unfreeze_after": (np.int64(1), {}),
     "unfrozen_lr_factor": (np.float32(0.5), {"unfreeze_after": 1}),
     "nll_beta": (np.float32(0.25), {"loss": "beta_nll"}),  # a regressor's
+    "clip_predictions": (np.bool_(True), {}),  # a regressor's
+    "label_smoothing": (np.float32(0.1), {}),  # a classifier's
 }
 REUSED_LAYERS = ("n_frozen", "unfreeze_after", "unfrozen_lr_factor")
 
@@ -130,7 +134,7 @@ def test_numpy_values_cover_every_numeric_and_boolean_hyperparameter(Estimator):
         if any(isinstance(c, Interval) or c in ("boolean", "verbose") for c in constraints)
     }
     own = set(NUMPY_VALUES) & set(Estimator._parameter_constraints)
-    assert numeric | {"hidden_layer_sizes", "random_state"} == own
+    assert numeric | {"hidden_layer_sizes", "random_state", "betas"} == own
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")

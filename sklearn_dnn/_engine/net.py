@@ -15,6 +15,7 @@ from skorch.dataset import Dataset
 
 from .callbacks import EpochLog
 from .conventions import SkorchConventions
+from .groups import decay_weights
 from .inference import fits_dense
 
 
@@ -295,7 +296,22 @@ class TrainingNet(SkorchConventions, NeuralNet):
     The gradient is that of the sum, but what a training step reports as
     its loss (the batch's ``train_loss``) is the data loss alone, and the
     penalty goes to the batch's ``train_penalty``: training and validation
-    losses measure the same thing, and are comparable.
+    losses measure the same thing, and are comparable. A classifier's
+    label smoothing (``criterion__label_smoothing``) is part of the
+    training loss only: :meth:`get_loss` puts the criterion in training
+    mode for a training step and in evaluation mode otherwise, where the
+    classifiers' losses (``_nn/losses.py``) are the plain log-loss, so the
+    validation loss is unsmoothed.
+
+    ``weight_decay`` is decoupled weight decay (Loshchilov and Hutter,
+    2019), unlike ``l2``, which is a penalty in the loss and so goes
+    through the optimizer's gradient scaling (Adam divides it by the
+    gradient's running size): after every optimizer step, each weight
+    matrix that trains (see ``ParameterGroups.decayed_weights``) is
+    multiplied by ``1 - lr * weight_decay * weight_decay_factor``, where
+    ``lr`` is its parameter group's current rate (lr factors and schedule
+    included) and ``weight_decay_factor`` an attribute (1.0) that a
+    callback may change during training.
 
     An ensemble's members train together: each member's loss is the
     weighted mean over its own rows, and the step minimizes the sum of the
@@ -309,11 +325,13 @@ class TrainingNet(SkorchConventions, NeuralNet):
     skorch's ``EpochScoring("accuracy")``, say, scores the right thing.
     """
 
-    def __init__(self, *args, l1=0.0, l2=0.0, groups=None, **kwargs):
+    def __init__(self, *args, l1=0.0, l2=0.0, groups=None, weight_decay=0.0, **kwargs):
         super().__init__(*args, **kwargs)
         self.l1 = l1
         self.l2 = l2
         self.groups = groups
+        self.weight_decay = weight_decay
+        self.weight_decay_factor = 1.0
 
     def get_default_callbacks(self):
         """skorch's defaults, with its epoch table replaced by :class:`EpochLog`."""
@@ -358,7 +376,19 @@ class TrainingNet(SkorchConventions, NeuralNet):
 
     def initialize_optimizer(self, *args, **kwargs):
         self.optimizer_ = self.optimizer(self.groups.optimizer_groups(self.module_), lr=self.lr)
+        self._decayed = None
+        if getattr(self, "weight_decay", 0.0):
+            self._decayed = self.groups.decayed_weights(self.optimizer_, self.module_)
         return self
+
+    def decay(self):
+        """Decoupled weight decay, after an optimizer step (nothing without ``weight_decay``)."""
+        decayed = getattr(self, "_decayed", None)
+        if not decayed:
+            return
+        rate = self.weight_decay * getattr(self, "weight_decay_factor", 1.0)
+        if rate:
+            decay_weights(self.optimizer_, decayed, rate)
 
     def penalty(self):
         """The l1/l2 penalty of the weights that train now (0.0 without penalties)."""
@@ -378,6 +408,8 @@ class TrainingNet(SkorchConventions, NeuralNet):
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         target, weight = y_true
+        if self.criterion_.training != training:  # label smoothing: the training loss only
+            self.criterion_.train(training)
         if not training:  # y_pred: the ensemble's outputs (the module is in eval mode)
             per_sample = self._per_sample(y_pred, target)
             if weight is None:
@@ -425,6 +457,7 @@ class TrainingNet(SkorchConventions, NeuralNet):
     def train_step(self, batch, **fit_params):
         self._set_step_losses(None)
         step = super().train_step(batch, **fit_params)
+        self.decay()
         data_loss, penalty = self._step_losses
         self.history.record_batch("train_penalty", penalty)
         return {**step, "loss": data_loss}

@@ -130,12 +130,14 @@ class Recipe:
     learning_rate: float
     momentum: float
     nesterov: bool
+    betas: tuple  # (beta1, beta2) of the Adam family
     schedule: str | None
     decay_rate: float
     decay_steps: object  # int, or a tuple of epochs for "step"
     power_t: float
     l1: float
     l2: float
+    weight_decay: float  # decoupled: after each step (see TrainingNet)
     max_norm: float | None
     clip_grad_norm: float | None
     dropout: float
@@ -398,10 +400,21 @@ def _recipe(settings):
     n_frozen = 0
     if settings.pretrained is not None:
         n_frozen = settings.pretrained.n_layers if settings.n_frozen is None else settings.n_frozen
-    groups = ParameterGroups(n_frozen, settings.learning_rate, settings.unfrozen_lr_factor)
-    own = ("groups", "criterion_options")
+    lr_factors = None
+    if settings.lr_factors:
+        lr_factors = {name: float(factor) for name, factor in settings.lr_factors.items()}
+    groups = ParameterGroups(
+        n_frozen, settings.learning_rate, settings.unfrozen_lr_factor, lr_factors
+    )
+    own = ("groups", "criterion_options", "betas", "weight_decay")
     named = {f.name: getattr(settings, f.name) for f in fields(Recipe) if f.name not in own}
-    return Recipe(**named, groups=groups, criterion_options=settings._criterion_options())
+    return Recipe(
+        **named,
+        betas=tuple(float(beta) for beta in settings.betas),
+        weight_decay=float(settings.weight_decay),
+        groups=groups,
+        criterion_options=settings._criterion_options(),
+    )
 
 
 def _subset(tensors, sample_weight, rows, device):

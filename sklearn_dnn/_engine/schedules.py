@@ -14,6 +14,10 @@ callback. ``t`` below counts epochs, ``lr0`` is ``learning_rate``, ``r``
 ``onecycle``     1cycle policy, stepped every batch, peaking at ``lr0``
 ``cosine``       cosine annealing from ``lr0`` to 0 over ``max_epochs``
 ===============  ==========================================================
+
+Each schedule scales every parameter group's rate alike, from the
+group's own initial rate (``lr0`` times the group's factor: see
+``groups.py``): the 1cycle policy peaks at each group's rate.
 """
 
 from functools import partial
@@ -57,10 +61,19 @@ def _plateau(settings):
     )
 
 
+def one_cycle(optimizer, **kwargs):
+    """torch's ``OneCycleLR`` peaking at every parameter group's own rate.
+
+    (torch's takes one peak for all groups, or a list: the list of the
+    groups' rates when the schedule starts.)
+    """
+    peaks = [group["lr"] for group in optimizer.param_groups]
+    return lr_scheduler.OneCycleLR(optimizer, max_lr=peaks, **kwargs)
+
+
 def _onecycle(settings):
     return LRScheduler(
-        lr_scheduler.OneCycleLR,
-        max_lr=settings["learning_rate"],
+        one_cycle,
         total_steps=settings["max_epochs"] * settings["n_batches"],
         step_every="batch",
     )

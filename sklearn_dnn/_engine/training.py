@@ -34,6 +34,7 @@ from .callbacks import (
     StopTraining,
     Unfreeze,
 )
+from .groups import ParameterGroups
 from .net import SliceLoader, TrainingNet
 from .optimizers import make_optimizer
 from .schedules import make_schedule
@@ -104,6 +105,7 @@ def build_net(plan):
             optimizer=recipe.optimizer,
             momentum=recipe.momentum,
             nesterov=recipe.nesterov,
+            betas=recipe.betas,
         ),
         lr=recipe.learning_rate,
         max_epochs=plan.max_epochs,
@@ -123,6 +125,7 @@ def build_net(plan):
         l1=recipe.l1,
         l2=recipe.l2,
         groups=groups,
+        weight_decay=recipe.weight_decay,
     )
     return net, stopper
 
@@ -145,18 +148,25 @@ def _continue_from(net, previous, units_changed=False):
     adding or removing them leaves the weights' names unchanged).
     ``units_changed`` (the task's ``units_changed_from``): the targets'
     units changed (see ``_target_scaling.py``), so the optimizer, whose
-    state measured the loss in the old ones, starts afresh.
+    state measured the loss in the old ones, starts afresh. So does it when
+    the parameter groups differ (another ``lr_factors``, say: see
+    ``ParameterGroups.same_groups``).
+    The groups keep this fit's settings alone: what a schedule of the
+    previous fit wrote into them (``initial_lr``...) is dropped, so this
+    fit's schedule starts from this fit's rates.
     """
     net.module_.load_state_dict(previous.module_.state_dict())
     if units_changed:
         return
     fresh = [{k: v for k, v in g.items() if k != "params"} for g in net.optimizer_.param_groups]
-    if type(previous.optimizer_) is type(net.optimizer_) and len(fresh) == len(
-        previous.optimizer_.param_groups
+    if type(previous.optimizer_) is type(net.optimizer_) and ParameterGroups.same_groups(
+        previous.optimizer_, net.optimizer_
     ):
         net.optimizer_.load_state_dict(previous.optimizer_.state_dict())
         for group, settings in zip(net.optimizer_.param_groups, fresh, strict=True):
-            group.update(settings)  # this fit's rates and settings, the old moments
+            params = group["params"]
+            group.clear()  # this fit's rates and settings, the old moments
+            group.update(settings, params=params)
 
 
 def _number_after(net, previous):
@@ -214,6 +224,7 @@ def train(plan, previous=None):
     net.iterator_train__generator = None
     net.iterator_train__resample = None
     net._step_losses = None
+    net._decayed = None  # references to the weights, for the decay
     net.module__pretrained = None  # the module holds its own copy of the reused layers
     schedule = dict(net.callbacks_).get("schedule")
     if schedule is not None:  # its torch scheduler holds the optimizer

@@ -1,12 +1,13 @@
 """Checks of hyperparameters that their declared constraints cannot state, and "did you mean"."""
 
 import difflib
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 import torch
 from torch import nn
 
+from .._engine.groups import check_lr_factors
 from .._nn.activations import make_activation
 from .constraints import string_options
 from .foreign import value_hint
@@ -50,6 +51,8 @@ def check_param_details(estimator):
             f"torch.nn.Module subclass; got the class {estimator.activation!r}."
         )
     _check_activation(estimator.activation)
+    _check_betas(estimator.betas)
+    check_lr_factors(estimator.lr_factors)
     if estimator.schedule == "plateau" and estimator.decay_rate >= 1:
         raise ValueError(
             "schedule='plateau' multiplies the learning rate by decay_rate when the "
@@ -89,6 +92,20 @@ def check_param_details(estimator):
             raise ValueError(
                 f"decay_steps must hold positive epoch numbers; got {estimator.decay_steps!r}."
             )
+
+
+def _check_betas(betas):
+    """Two numbers, each in [0, 1)."""
+    values = list(betas) if isinstance(betas, (tuple, list, np.ndarray)) else None
+    if values is None or len(values) != 2 or not all(_unit_interval(b) for b in values):
+        raise ValueError(
+            f"betas must be a tuple of two floats, each in [0, 1) (beta1, beta2 of the Adam "
+            f"family); got {betas!r}."
+        )
+
+
+def _unit_interval(value):
+    return isinstance(value, Real) and not isinstance(value, (bool, np.bool_)) and 0 <= value < 1
 
 
 def _check_activation(activation):

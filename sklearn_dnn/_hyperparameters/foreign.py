@@ -127,15 +127,15 @@ EQUIVALENTS = (
         "a linear hidden layer (our names are in the Components page).",
         value="identity",
     ),
+    Equivalent(_S, "beta_1", "betas=(beta_1, beta_2)", "the same, (0.9, 0.999) by default."),
+    Equivalent(_S, "beta_2", "betas=(beta_1, beta_2)", "see beta_1."),
     Equivalent(
         _S,
-        "beta_1",
+        "epsilon",
         "",
-        "Adam's betas are torch's defaults (0.9, 0.999); for others pass an optimizer class "
-        "whose defaults you changed (a subclass of torch.optim.Adam).",
+        "Adam's eps is torch's default, 1e-8; for another pass an optimizer class whose "
+        "defaults you changed (a subclass of torch.optim.Adam).",
     ),
-    Equivalent(_S, "beta_2", "", "see beta_1."),
-    Equivalent(_S, "epsilon", "", "Adam's eps is torch's default, 1e-8; see beta_1."),
     Equivalent(_S, "nesterovs_momentum", "nesterov", "the same; its default is True, ours False."),
     Equivalent(_S, "shuffle", "", "the rows are always shuffled every epoch."),
     Equivalent(_S, "max_fun", "", "for scikit-learn's lbfgs solver, which we do not have."),
@@ -152,10 +152,11 @@ EQUIVALENTS = (
     Equivalent(
         _K,
         "optimizer__",
-        "momentum, nesterov, l2",
-        "optimizer__momentum is momentum, optimizer__nesterov nesterov; optimizer__weight_decay "
-        "w adds w * W to the gradient, which is l2 = w / 2 (for SGD and Adam; AdamW's is "
-        "decoupled). Other arguments: pass an optimizer class with your defaults.",
+        "momentum, nesterov, betas, l2, weight_decay",
+        "optimizer__momentum is momentum, optimizer__nesterov nesterov, optimizer__betas "
+        "betas; optimizer__weight_decay w adds w * W to the gradient, which is l2 = w / 2 "
+        "(for SGD and Adam; AdamW's is decoupled, as our weight_decay is). Other arguments: "
+        "pass an optimizer class with your defaults.",
     ),
     Equivalent(
         _K,

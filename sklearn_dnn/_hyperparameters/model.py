@@ -163,6 +163,29 @@ MODEL_HYPERPARAMETERS = (
             """,
     ),
     Hyperparameter(
+        "lr_factors",
+        "dict or None",
+        [dict, None],
+        warm_start="the optimizer's groups (their state is kept when the groups are the same)",
+        doc="""
+            Learning-rate multipliers by kind of parameter, each kind its own
+            optimizer group at ``learning_rate * factor`` (a positive number;
+            a kind without a key has factor 1; schedules scale every group
+            alike, and ``"onecycle"`` peaks at each group's rate). The kinds:
+            ``"input"`` (every parameter of the input stage: categorical
+            embeddings and any numeric embedding or scaling), ``"hidden"``
+            (hidden Linear weight matrices), ``"norm"`` (batch normalization),
+            ``"activation"`` (parameters of activations, PReLU's slopes),
+            ``"bias"`` (every Linear layer's bias, the output layer's
+            included) and ``"output"`` (the output layer's weight matrix).
+            For example ``{"input": 6.0, "bias": 0.1}`` (RealMLP, Holzmueller
+            et al., 2024). Reused frozen layers keep their own groups, at
+            ``unfrozen_lr_factor`` times their kind's rate. None: one rate
+            for all (two groups with frozen layers). ``history_`` records
+            ``learning_rate`` as scheduled, not a group's rate.
+            """,
+    ),
+    Hyperparameter(
         "momentum",
         "float",
         [Interval(Real, 0, 1, closed="both")],
@@ -178,6 +201,19 @@ MODEL_HYPERPARAMETERS = (
         warm_start="the optimizer",
         doc="""
             Use Nesterov momentum with ``"sgd"``.
+            """,
+    ),
+    Hyperparameter(
+        "betas",
+        "tuple of two float",
+        ["array-like"],
+        warm_start="the optimizer",
+        doc="""
+            The decay rates ``(beta1, beta2)``, each in [0, 1), of the running
+            means of the gradient and of its square in ``"adam"``, ``"adamw"``,
+            ``"nadam"`` and ``"adamax"``; the other optimizers, and an
+            optimizer class (which keeps its own defaults), ignore it.
+            ``schedule="onecycle"`` cycles ``beta1`` itself (0.85 to 0.95).
             """,
     ),
     Hyperparameter(
@@ -244,6 +280,26 @@ MODEL_HYPERPARAMETERS = (
             """,
     ),
     Hyperparameter(
+        "weight_decay",
+        "float",
+        [Interval(Real, 0, None, closed="left")],
+        warm_start="the decay",
+        doc="""
+            Decoupled weight decay (Loshchilov and Hutter, 2019), for any
+            optimizer: after every optimizer step, each weight matrix that
+            trains (hidden and output Linear layers; not biases, batch
+            normalization, embeddings or frozen layers) is multiplied by
+            ``1 - lr * weight_decay``, ``lr`` its group's current rate
+            (``lr_factors`` and the schedule included). Unlike ``l2``, a
+            penalty in the loss whose gradient the optimizer rescales (Adam
+            divides it by the gradient's running size, so rarely-updated
+            weights are held less), it shrinks every weight at the same
+            relative rate. ``optimizer="adam"`` with ``weight_decay`` is AdamW
+            without decay of the biases; ``"adamw"`` keeps torch's own decay
+            (0.01, every parameter) on top of it.
+            """,
+    ),
+    Hyperparameter(
         "max_norm",
         "float or None",
         [Interval(Real, 0, None, closed="neither"), None],
@@ -290,6 +346,36 @@ MODEL_HYPERPARAMETERS = (
             The exponent of ``loss="beta_nll"`` (unused by the other losses): 0
             is the plain Gaussian NLL, 1 gives the mean the gradient of a
             squared error; 0.5 is the paper's recommendation.
+            """,
+    ),
+    Hyperparameter(
+        "label_smoothing",
+        'float or "auto"',
+        [Interval(Real, 0, 1, closed="left"), Options({"auto"})],
+        warm_start="the training loss",
+        doc="""
+            Label smoothing of the classifier's training loss (Szegedy et al.,
+            2016), in [0, 1): the cross-entropy's target is ``(1 - s) * onehot + s /
+            n_classes``; a multilabel ``y``'s 0/1 targets become ``y * (1 - s) +
+            0.5 * s``. It often helps accuracy and hurts the log-loss. Only the
+            training loss is smoothed: ``valid_loss`` (what early stopping
+            watches without ``scoring``) stays the plain log-loss. ``"auto"``:
+            0.1 when ``scoring`` is given and is not ``"neg_log_loss"``, else 0.
+            """,
+    ),
+    Hyperparameter(
+        "clip_predictions",
+        "bool",
+        ["boolean"],
+        warm_start="nothing: the range widens with each fit's targets",
+        doc="""
+            Clip ``predict``'s output, column by column, to the range of the
+            training targets (``y_range_``), so the network's extrapolation
+            never goes beyond the values it saw; a continued fit or
+            ``partial_fit`` widens the range with its own targets. It
+            applies to ``predict`` (and ``score``) only:
+            ``predict_uncertainty`` and ``predict_interval`` report the
+            network's own means.
             """,
     ),
 )
