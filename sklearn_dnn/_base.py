@@ -95,6 +95,8 @@ class BaseDeepEstimator(
         hidden_layer_sizes,
         activation,
         initializer,
+        parametric_activation,
+        parametrization,
         batchnorm,
         dropout,
         categorical_features,
@@ -139,6 +141,8 @@ class BaseDeepEstimator(
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.initializer = initializer
+        self.parametric_activation = parametric_activation
+        self.parametrization = parametrization
         self.batchnorm = batchnorm
         self.dropout = dropout
         self.categorical_features = categorical_features

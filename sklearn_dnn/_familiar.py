@@ -72,7 +72,10 @@ class MLPAttributesMixin:
         check_is_fitted(self, "net_")
         arrays = []
         for layer in self.module_.linear_layers():
-            value = getattr(layer, name)
+            if name == "weight":  # as the layer applies it (NTK: scaled from the stored one)
+                value = getattr(layer, "effective_weight", layer.weight)
+            else:
+                value = layer.bias
             value = np.zeros(value_shape(layer)) if value is None else value.detach().cpu().numpy()
             if name == "weight":  # (members, out, in) -> (members, in, out), as sklearn's
                 value = np.swapaxes(value, -1, -2)
@@ -82,7 +85,7 @@ class MLPAttributesMixin:
     @property
     def coefs_(self):
         """Each layer's weight matrix, of shape (n_in, n_out); (ensemble_size, n_in, n_out)
-        for an ensemble."""
+        for an ensemble. With ``parametrization="ntk"``, the weights the layers apply."""
         return self._linear_parameters("weight")
 
     @property

@@ -21,7 +21,7 @@ from ._input_summary import refit_warning
 from ._nn.activations import activation_name
 from ._nn.architecture import Activation
 from ._nn.blocks import as_hidden_blocks, blocks_of_sequential
-from ._nn.layers import MemberActivation
+from ._nn.layers import MemberActivation, ParametricActivation
 from ._warnings import warn
 from .exceptions import PretrainedInputWarning
 
@@ -85,9 +85,25 @@ class PretrainedLayers:
     def has_batchnorm(self):
         return any(block.norm is not None for block in self.blocks)
 
+    @property
+    def parametric_activation(self):
+        """Whether the reused blocks' activations are learned blends (ParametricActivation)."""
+        return isinstance(self.blocks[0].activation, ParametricActivation)
+
+    @property
+    def parametrization(self):
+        """The reused Linear layers' parametrization: ``"standard"`` or ``"ntk"``."""
+        return self.blocks[0].linear.parametrization
+
     def activation(self):
-        """The activation module of the first reused block, or None (member 0's of an ensemble)."""
+        """The activation module of the first reused block, or None (member 0's of an ensemble).
+
+        A parametric activation's is the activation it blends with the
+        identity.
+        """
         activation = self.blocks[0].activation
+        if isinstance(activation, ParametricActivation):
+            return activation.member_activation()
         if isinstance(activation, MemberActivation):
             return activation.member(0)  # with member 0's parameters
         return activation
@@ -104,6 +120,8 @@ class PretrainedLayers:
         architecture = {
             "hidden_layer_sizes": tuple(block.linear.out_features for block in self.blocks),
             "activation": name if name is not None else copy.deepcopy(activation),
+            "parametric_activation": self.parametric_activation,
+            "parametrization": self.parametrization,
             "batchnorm": self.has_batchnorm,
             "dropout": rates[0] if rates else 0.0,
         }
@@ -268,9 +286,9 @@ class TransferMixin:
         **params
             Any other hyperparameter of the estimator (``learning_rate``,
             ``max_epochs``, ...). The architecture parameters
-            (``hidden_layer_sizes``, ``activation``, ``batchnorm``,
-            ``dropout``) are the source's, and ``get_params`` reports
-            them; passing one raises a ValueError.
+            (``hidden_layer_sizes``, ``activation``, ``parametric_activation``,
+            ``parametrization``, ``batchnorm``, ``dropout``) are the source's,
+            and ``get_params`` reports them; passing one raises a ValueError.
 
         Returns
         -------

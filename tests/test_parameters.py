@@ -91,6 +91,7 @@ NUMPY_VALUES = {
     "ensemble_size": (np.int64(2), {}),
     "bootstrap": (np.bool_(True), {"ensemble_size": 2}),
     "batchnorm": (np.bool_(True), {}),
+    "parametric_activation": (np.bool_(True), {}),
     "learning_rate": (np.float32(0.01), {}),
     "momentum": (np.float32(0.5), {"optimizer": "sgd"}),
     "nesterov": (np.bool_(True), {"optimizer": "sgd", "momentum": 0.9}),

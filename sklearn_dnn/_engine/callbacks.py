@@ -52,7 +52,9 @@ class MaxNorm(Callback):
     ----------
     max_norm : float
         The largest L2 norm allowed for the incoming weight vector of a
-        hidden unit (a row of a hidden Linear layer's weight matrix).
+        hidden unit (a row of a hidden Linear layer's weight matrix), as
+        the layer applies it: in the NTK parametrization the stored rows
+        may be ``sqrt(fan_in)`` times longer.
     """
 
     reads_batch = False  # (see SkorchConventions.notify)
@@ -65,9 +67,12 @@ class MaxNorm(Callback):
         if not training:
             return
         with torch.no_grad():
-            for weight in self.groups.trained_hidden_weights(net.module_):  # frozen: untouched
+            for layer in self.groups.trained_hidden_layers(net.module_):  # frozen: untouched
+                weight = layer.weight
+                scale = getattr(layer, "scale", None)  # NTK: applied = stored * scale
+                limit = self.max_norm if scale is None else self.max_norm / scale
                 # (members, units, inputs): one row per member and unit.
-                weight.view(-1, weight.shape[-1]).renorm_(p=2, dim=0, maxnorm=self.max_norm)
+                weight.view(-1, weight.shape[-1]).renorm_(p=2, dim=0, maxnorm=limit)
 
 
 class DivergenceGuard(Callback):

@@ -160,6 +160,11 @@ class ParameterGroups:
         """The weights the l1/l2 penalties reach: the Linear layers' that train now
         (output layer included) and the categorical columns' embedding tables.
 
+        The stored weights: in the NTK parametrization, ``sqrt(fan_in)`` times
+        the applied ones, as a decoupled weight decay sees them. Biases,
+        batch normalization and activations' parameters (a parametric
+        activation's ``a``) are not penalized.
+
         An embedding table stands where a one-hot column's first-layer weights
         would, so it is penalized as they are.
         """
@@ -207,10 +212,9 @@ class ParameterGroups:
         return True
 
     @staticmethod
-    def trained_hidden_weights(module):
-        """Weight matrices of the hidden Linear layers that train now (for max-norm)."""
-        weights = [block.linear.weight for block in module.hidden]
-        return [weight for weight in weights if weight.requires_grad]
+    def trained_hidden_layers(module):
+        """The hidden Linear layers whose weights train now (for max-norm)."""
+        return [block.linear for block in module.hidden if block.linear.weight.requires_grad]
 
     @staticmethod
     def release(module):

@@ -342,6 +342,7 @@ def prepare(
         architecture.batchnorm,
         architecture.pretrained,
         architecture.ensemble_size,
+        architecture.parametric_activation,
     )
     check_network_memory(
         n_parameters,

@@ -58,6 +58,39 @@ MODEL_HYPERPARAMETERS = (
             """,
     ),
     Hyperparameter(
+        "parametric_activation",
+        "bool",
+        ["boolean"],
+        warm_start=FIXED,
+        doc="""
+            Make every hidden activation a learned blend of the identity and
+            ``activation``: ``f(x) = x + a * (activation(x) - x)``, with one
+            ``a`` per hidden unit (and per member of an ensemble), starting at
+            1 (the plain activation), as RealMLP's parametric activations
+            (Holzmueller et al., 2024). The ``a`` are not penalized by ``l1``
+            and ``l2``.
+            """,
+    ),
+    Hyperparameter(
+        "parametrization",
+        "str",
+        [Options({"standard", "ntk"})],
+        warm_start=FIXED,
+        doc="""
+            How the Linear layers hold their weights. ``"standard"``: as
+            applied. ``"ntk"``: the NTK parametrization (Jacot et al., 2018;
+            RealMLP, Holzmueller et al., 2024): each layer stores its weights
+            ``sqrt(fan_in)`` times larger and multiplies them by
+            ``1 / sqrt(fan_in)`` in the forward pass, so the stored weights are
+            of order 1 at any width and an optimizer step moves a wide layer's
+            output as much as a narrow one's. The network at initialization is
+            the same either way (``initializer="lecun_normal"`` stores
+            N(0, 1) weights); biases are not scaled. ``coefs_`` and
+            ``max_norm`` refer to the applied weights, ``l1`` and ``l2`` to the
+            stored ones.
+            """,
+    ),
+    Hyperparameter(
         "batchnorm",
         "bool",
         ["boolean"],

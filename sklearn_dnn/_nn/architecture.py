@@ -94,6 +94,9 @@ class Architecture:
     initializer: object  # a name of INITIALIZERS, "auto", or a callable
     batchnorm: bool
     ensemble_size: int
+    # Defaults, so an Architecture pickled before them reads the old network's.
+    parametric_activation: bool = False
+    parametrization: str = "standard"  # of the Linear layers: "standard" or "ntk"
     pretrained: object = None  # PretrainedLayers, the same object or another one
     loss: str | None = None  # a regressor's: "squared_error", or a variance head's loss
     n_features: int | None = None
@@ -103,8 +106,9 @@ class Architecture:
     def from_settings(cls, settings):
         """The architecture that the hyperparameters in ``settings`` (an estimator) describe.
 
-        With reused layers (``pretrained``), their widths, activation and
-        batch normalization are read from the layers.
+        With reused layers (``pretrained``), their widths, activation (and
+        whether it is parametric), parametrization and batch normalization
+        are read from the layers.
         """
         pretrained = settings.pretrained
         if pretrained is not None:
@@ -115,6 +119,8 @@ class Architecture:
                 initializer=settings.initializer,
                 batchnorm=described["batchnorm"],
                 ensemble_size=int(settings.ensemble_size),
+                parametric_activation=described["parametric_activation"],
+                parametrization=described["parametrization"],
                 pretrained=pretrained,
                 loss=getattr(settings, "loss", None),
             )
@@ -124,6 +130,8 @@ class Architecture:
             initializer=settings.initializer,
             batchnorm=bool(settings.batchnorm),
             ensemble_size=int(settings.ensemble_size),
+            parametric_activation=bool(settings.parametric_activation),
+            parametrization=settings.parametrization,
             loss=getattr(settings, "loss", None),
         )
 
@@ -164,6 +172,8 @@ class Architecture:
             "pretrained": self.pretrained,
             "ensemble_size": self.ensemble_size,
             "variance_head": self.loss in VARIANCE_LOSSES,
+            "parametric_activation": self.parametric_activation,
+            "parametrization": self.parametrization,
         }
 
 

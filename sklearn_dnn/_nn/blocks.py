@@ -20,7 +20,7 @@ from collections import OrderedDict
 
 from torch import nn
 
-from .layers import EnsembleLinear, MemberBatchNorm, member_activation
+from .layers import EnsembleLinear, MemberBatchNorm, ParametricActivation, member_activation
 
 # The dropout layers: elementwise and without parameters, so one layer
 # serves every member, and Monte-Carlo dropout samples it.
@@ -148,7 +148,7 @@ def hidden_block(layers):
 
 def _follows_linear(layer):
     """Whether ``layer`` may sit in a torch source's hidden block after its Linear layer."""
-    if isinstance(layer, (nn.BatchNorm1d, *DROPOUT_LAYERS, nn.PReLU)):
+    if isinstance(layer, (nn.BatchNorm1d, *DROPOUT_LAYERS, nn.PReLU, ParametricActivation)):
         return True
     return next(layer.parameters(), None) is None  # a parameter-free activation
 

@@ -3,9 +3,11 @@
 An ensemble of ``ensemble_size`` networks is one :class:`~sklearn_dnn._nn.mlp.MLP`
 whose layers hold all members at once: :class:`EnsembleLinear` (one matrix
 product, or one batched product, for every member), :class:`MemberBatchNorm`
-(statistics per member and unit) and :class:`MemberActivation` (an
-activation with parameters, or a user's own, applied member by member). A
-plain network is the ensemble of one member.
+(statistics per member and unit), :class:`MemberActivation` (an
+activation with parameters, or a user's own, applied member by member) and
+:class:`ParametricActivation` (a learned blend of the identity and an
+activation, per member and unit). A plain network is the ensemble of one
+member.
 
 Every parameter is member-major: its first ``numel / members`` entries are
 member 0's, and so on (:func:`member_rows`), which is all that per-member
@@ -13,6 +15,7 @@ clipping, max-norm and snapshots need.
 """
 
 import copy
+import math
 
 import torch
 import torch.nn.functional as F
@@ -20,6 +23,9 @@ from torch import nn
 from torch.func import functional_call
 
 from .activations import ELEMENTWISE_ACTIVATIONS
+
+# The parametrizations of a Linear layer's weights (see EnsembleLinear).
+PARAMETRIZATIONS = ("standard", "ntk")
 
 
 class EnsembleLinear(nn.Module):
@@ -34,13 +40,34 @@ class EnsembleLinear(nn.Module):
     product), or 3-D, (members, rows, in_features), each member its own
     rows (one batched matrix product). The output is 2-D for one member
     and a 2-D input, and (members, rows, out_features) otherwise.
+
+    With ``parametrization="ntk"`` (the NTK parametrization, Jacot et al.,
+    2018, as RealMLP uses it) the layer multiplies its stored weights by
+    ``scale = 1 / sqrt(in_features)`` in the forward pass: the stored
+    weights are of order 1 whatever the width (an initializer's draw
+    times ``sqrt(in_features)``, see :meth:`effective_to_raw_`), so that
+    an optimizer's step of a given size changes a wide layer's output as
+    much as a narrow one's. The bias is not scaled. ``scale`` is None for
+    the standard parametrization (the class default: a layer pickled
+    before parametrizations existed is a standard one), which then costs
+    nothing. :attr:`effective_weight` is the weight the layer applies.
     """
 
-    def __init__(self, in_features, out_features, ensemble_size=1, bias=True):
+    scale = None  # the NTK factor 1 / sqrt(in_features), or None (standard)
+
+    def __init__(
+        self, in_features, out_features, ensemble_size=1, bias=True, parametrization="standard"
+    ):
         super().__init__()
+        if parametrization not in PARAMETRIZATIONS:
+            raise ValueError(
+                f"parametrization must be one of {PARAMETRIZATIONS}; got {parametrization!r}."
+            )
         self.in_features = in_features
         self.out_features = out_features
         self.ensemble_size = ensemble_size
+        if parametrization == "ntk":
+            self.scale = 1.0 / math.sqrt(in_features)
         # torch.empty: the caller initializes, so no global random draw happens here.
         self.weight = nn.Parameter(torch.empty(ensemble_size, out_features, in_features))
         if bias:
@@ -59,10 +86,36 @@ class EnsembleLinear(nn.Module):
                 layer.bias.copy_(linear.bias.detach().cpu().unsqueeze(0))
         return layer
 
+    @property
+    def parametrization(self):
+        """``"ntk"`` when the forward pass scales the weights, else ``"standard"``."""
+        return "standard" if self.scale is None else "ntk"
+
+    @property
+    def effective_weight(self):
+        """The weight the layer applies: ``weight``, times ``scale`` in the NTK parametrization."""
+        return self.weight if self.scale is None else self.weight * self.scale
+
+    def effective_to_raw_(self):
+        """Turn weights just drawn as effective weights into stored ones (NTK: divide by scale).
+
+        An initializer draws the weights the layer should apply; in the NTK
+        parametrization they are stored ``sqrt(in_features)`` times larger,
+        so the layer's function at initialization is the standard one's.
+        """
+        if self.scale is not None:
+            with torch.no_grad():
+                self.weight.div_(self.scale)
+        return self
+
     def repeated(self, ensemble_size):
         """A layer of ``ensemble_size`` members, each a copy of this one-member layer."""
         layer = type(self)(
-            self.in_features, self.out_features, ensemble_size, bias=self.bias is not None
+            self.in_features,
+            self.out_features,
+            ensemble_size,
+            bias=self.bias is not None,
+            parametrization=self.parametrization,
         ).to(self.weight.dtype)
         with torch.no_grad():
             layer.weight.copy_(self.weight.detach().expand_as(layer.weight))
@@ -72,27 +125,29 @@ class EnsembleLinear(nn.Module):
 
     def forward(self, h):
         members = self.ensemble_size
+        weight = self.weight if self.scale is None else self.weight * self.scale
         if h.is_sparse:  # a training batch of a sparse X: one member's rows dense at a time
-            out = _MemberProduct.apply(h, self.weight, self.bias)
+            out = _MemberProduct.apply(h, weight, self.bias)
             return out[0] if members == 1 and h.dim() == 2 else out
         if h.dim() == 2:  # the same rows for every member: one matrix product
             bias = self.bias
             if bias is not None and members > 1:  # one member's (1, out) bias broadcasts as it is
                 bias = bias.reshape(-1)
-            out = F.linear(h, self.weight.reshape(-1, self.in_features), bias)
+            out = F.linear(h, weight.reshape(-1, self.in_features), bias)
             if members == 1:
                 return out
             return out.view(len(h), members, self.out_features).transpose(0, 1)
-        weight = self.weight.transpose(1, 2)
+        weight = weight.transpose(1, 2)
         if self.bias is None:
             return torch.bmm(h, weight)
         return torch.baddbmm(self.bias.unsqueeze(1), h, weight)
 
     def extra_repr(self):
         members = f", ensemble_size={self.ensemble_size}" if self.ensemble_size > 1 else ""
+        ntk = ", parametrization='ntk'" if self.scale is not None else ""
         return (
             f"in_features={self.in_features}, out_features={self.out_features}"
-            f"{members}, bias={self.bias is not None}"
+            f"{members}, bias={self.bias is not None}{ntk}"
         )
 
 
@@ -233,6 +288,56 @@ class MemberActivation(nn.Module):
         return f"ensemble_size={self.ensemble_size}"
 
 
+class ParametricActivation(nn.Module):
+    """A learnable blend of the identity and an activation, per member and unit.
+
+    ``f(x) = x + a * (activation(x) - x)``, as RealMLP's parametric
+    activations (Holzmueller et al., 2024): ``a`` (``weight``) has shape
+    (members, 1, width), one value per member and hidden unit, and starts
+    at 1, so the block starts as the plain activation; training may move
+    a unit toward the identity (``a = 0``) or beyond.
+
+    Parameters
+    ----------
+    activation : torch.nn.Module
+        The activation, already in its form for ``ensemble_size`` members
+        (see :func:`member_activation`); a child module, so its own
+        parameters (a PReLU's) train too.
+    width : int
+        Number of hidden units.
+    ensemble_size : int, default=1
+    """
+
+    def __init__(self, activation, width, ensemble_size=1):
+        super().__init__()
+        self.activation = activation
+        self.width = width
+        self.ensemble_size = ensemble_size
+        self.weight = nn.Parameter(torch.ones(ensemble_size, 1, width))
+
+    def forward(self, h):
+        # (rows, width) for one member, (members, rows, width) for an ensemble.
+        a = self.weight if h.dim() == 3 else self.weight[0]
+        return torch.lerp(h, self.activation(h), a)  # h + a * (activation(h) - h)
+
+    def repeated(self, ensemble_size):
+        """The blend for ``ensemble_size`` members, each with a copy of this one member's ``a``."""
+        inner = member_activation(self.activation, ensemble_size)
+        blend = type(self)(inner, self.width, ensemble_size).to(self.weight.dtype)
+        with torch.no_grad():
+            blend.weight.copy_(self.weight.detach().expand_as(blend.weight))
+        return blend
+
+    def member_activation(self):
+        """The activation being blended, as a module of member 0 (for descriptions)."""
+        inner = self.activation
+        return inner.member(0) if isinstance(inner, MemberActivation) else inner
+
+    def extra_repr(self):
+        members = f", ensemble_size={self.ensemble_size}" if self.ensemble_size > 1 else ""
+        return f"width={self.width}{members}"
+
+
 def _without_parameters(module, names):
     """``module`` with its parameters ``names`` removed (``functional_call`` supplies them)."""
     for name in names:
@@ -253,6 +358,8 @@ def member_activation(activation, ensemble_size):
     """
     if ensemble_size == 1:
         return activation
+    if isinstance(activation, ParametricActivation):  # stacked already: copied per member
+        return activation.repeated(ensemble_size)
     if type(activation) in ELEMENTWISE_ACTIVATIONS and next(activation.parameters(), None) is None:
         return activation
     return MemberActivation(activation, ensemble_size)

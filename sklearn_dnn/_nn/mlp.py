@@ -23,7 +23,7 @@ from .blocks import HiddenBlock, as_hidden_blocks, blocks_for_members, upgrade_s
 from .heads import mean_variance
 from .initializers import initialize_weight
 from .inputs import InputStage
-from .layers import EnsembleLinear, MemberBatchNorm, member_activation
+from .layers import EnsembleLinear, MemberBatchNorm, ParametricActivation, member_activation
 
 # The SELU constants behind AlphaDropout (Klambauer et al., 2017).
 _SELU_ALPHA_PRIME = 1.7580993408473766
@@ -229,6 +229,14 @@ class MLP(nn.Module):
         The output layer's units are a mean and a raw variance per target
         column (``n_outputs`` is twice the columns): the ``head`` method maps the
         raw variances to positive ones (``_nn/heads.py``).
+    parametric_activation : bool, default=False
+        Each new hidden block's activation is a
+        :class:`~sklearn_dnn._nn.layers.ParametricActivation`, a learned blend
+        of the identity and ``activation`` per member and unit.
+    parametrization : {"standard", "ntk"}, default="standard"
+        Of every new Linear layer (the output layer included): see
+        :class:`~sklearn_dnn._nn.layers.EnsembleLinear`. Reused layers keep
+        their own.
 
     Attributes
     ----------
@@ -254,6 +262,8 @@ class MLP(nn.Module):
         combine=combine_values,
         inputs=None,
         variance_head=False,
+        parametric_activation=False,
+        parametrization="standard",
     ):
         super().__init__()
         self.ensemble_size = ensemble_size
@@ -274,15 +284,20 @@ class MLP(nn.Module):
                 dropout,
                 init_generator,
                 ensemble_size,
+                parametric_activation,
+                parametrization,
             )
             width_in = hidden_layer_sizes[-1] if len(hidden_layer_sizes) else n_features
         else:
             self.hidden = blocks_for_members(pretrained.blocks, ensemble_size)
             width_in = pretrained.output_width
-        self.output = EnsembleLinear(width_in, n_outputs, ensemble_size)
+        self.output = EnsembleLinear(
+            width_in, n_outputs, ensemble_size, parametrization=parametrization
+        )
         with torch.no_grad():
             for member in self.output.weight:
                 nn.init.xavier_uniform_(member, generator=init_generator)
+        self.output.effective_to_raw_()
         self.to(dtype)
         self.generator = None
         self.n_frozen = 0
@@ -371,7 +386,14 @@ class MLP(nn.Module):
 
 
 def parameter_count(
-    n_features, hidden_layer_sizes, n_outputs, activation, batchnorm, pretrained, ensemble_size
+    n_features,
+    hidden_layer_sizes,
+    n_outputs,
+    activation,
+    batchnorm,
+    pretrained,
+    ensemble_size,
+    parametric_activation=False,
 ):
     """The number of parameters of the :class:`MLP` these arguments build, without building it.
 
@@ -388,6 +410,7 @@ def parameter_count(
         for width in hidden_layer_sizes:
             # The Linear weights, then its bias or batch normalization's weight and bias.
             hidden += width_in * width + (2 * width if batchnorm else width) + per_activation
+            hidden += width if parametric_activation else 0  # the blend's a per unit
             width_in = width
     return ensemble_size * (hidden + width_in * n_outputs + n_outputs)
 
@@ -401,20 +424,35 @@ def _new_hidden_blocks(
     dropout,
     generator,
     ensemble_size,
+    parametric_activation=False,
+    parametrization="standard",
 ):
-    """A :class:`HiddenBlock` for every hidden width."""
+    """A :class:`HiddenBlock` for every hidden width.
+
+    The weights are drawn as the ones the layers apply (their effective
+    weights), so the network's function at initialization does not depend
+    on ``parametrization``. A parametric activation draws nothing (its
+    ``a`` starts at 1), so ``parametric_activation`` leaves every draw as
+    it was.
+    """
     blocks = []
     width_in = n_features
     for width in hidden_layer_sizes:
         act = make_activation(activation)
-        linear = EnsembleLinear(width_in, width, ensemble_size, bias=not batchnorm)
+        linear = EnsembleLinear(
+            width_in, width, ensemble_size, bias=not batchnorm, parametrization=parametrization
+        )
         with torch.no_grad():
             for member in linear.weight:
                 initialize_weight(member, initializer, activation_family(act), generator)
+        linear.effective_to_raw_()
         norm = MemberBatchNorm(width, ensemble_size) if batchnorm else None
         drop = None
         if dropout > 0:
             drop = nn.AlphaDropout(dropout) if isinstance(act, nn.SELU) else nn.Dropout(dropout)
-        blocks.append(HiddenBlock(linear, norm, member_activation(act, ensemble_size), drop))
+        activation_part = member_activation(act, ensemble_size)
+        if parametric_activation:
+            activation_part = ParametricActivation(activation_part, width, ensemble_size)
+        blocks.append(HiddenBlock(linear, norm, activation_part, drop))
         width_in = width
     return nn.Sequential(*blocks)
