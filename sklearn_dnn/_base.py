@@ -101,6 +101,9 @@ class BaseDeepEstimator(
         dropout,
         categorical_features,
         numeric_scaling,
+        numeric_embedding,
+        embedding_size,
+        feature_scaling,
         ensemble_size,
         bootstrap,
         optimizer,
@@ -147,6 +150,9 @@ class BaseDeepEstimator(
         self.dropout = dropout
         self.categorical_features = categorical_features
         self.numeric_scaling = numeric_scaling
+        self.numeric_embedding = numeric_embedding
+        self.embedding_size = embedding_size
+        self.feature_scaling = feature_scaling
         self.ensemble_size = ensemble_size
         self.bootstrap = bootstrap
         self.optimizer = optimizer

@@ -30,6 +30,14 @@ import numpy as np
 from scipy import sparse
 from sklearn.utils.validation import validate_data
 
+from ._numeric_inputs import (
+    EMBEDDED_WIDTH,
+    more_than_two_values,
+    quantile_bins,
+    robust_statistics,
+    sparse_statistics,
+)
+
 # A categorical column with at most this many training categories is
 # one-hot encoded inside the network; one with more gets a learned
 # embedding (as in the DataFrame recipes of fastai and RealMLP). One-hot
@@ -78,8 +86,22 @@ class InputDescription:
         Indices, into ``numeric``, of the columns that had missing values in
         training: each gets a missing-indicator column.
     mean, scale : ndarray of shape (n_numeric,) or None
-        The standardization of the numeric columns (after imputation),
-        None without ``numeric_scaling``.
+        The scaling of the numeric columns (after imputation),
+        ``(x - mean) / scale``: the mean and standard deviation
+        (``"standard"``), or the median and robust scale (``"robust"``;
+        mean 0 in a sparse matrix); None without ``numeric_scaling``.
+    kinds : tuple of str
+        The dtype kind of each categorical column in training.
+    continuous : tuple of int
+        Indices, into ``numeric``, of the columns with more than two
+        distinct training values: the ones robust scaling clips and numeric
+        embeddings embed (``_numeric_inputs.py``).
+    clipped : tuple of int
+        Indices, into ``numeric``, of the columns smoothly clipped after
+        scaling (``numeric_scaling="robust"``: the continuous ones).
+    bins : tuple of ndarray
+        The quantile bin edges of each continuous column, for
+        ``numeric_embedding="piecewise"``; empty otherwise.
     """
 
     names: tuple
@@ -92,6 +114,11 @@ class InputDescription:
     mean: np.ndarray | None = None
     scale: np.ndarray | None = None
     kinds: tuple = ()  # the dtype kind of each categorical column in training
+    # Added with robust scaling and numeric embeddings: an older pickle has
+    # the defaults (no column continuous, none clipped, no bins).
+    continuous: tuple = ()
+    clipped: tuple = ()
+    bins: tuple = ()
 
     @property
     def n_columns(self):
@@ -114,11 +141,27 @@ class InputDescription:
             j for j, cats in enumerate(self.categories) if len(cats) > MAX_ONE_HOT_CATEGORIES
         )
 
-    def encoded_width(self):
-        """The width the first hidden layer sees."""
+    def encoded_width(self, numeric_embedding=None, **_):
+        """The width the first hidden layer sees.
+
+        ``numeric_embedding`` (an architecture setting, see
+        ``_nn/inputs.py``) adds the embedded values of every continuous
+        column; the other keywords of
+        :meth:`~sklearn_dnn._nn.architecture.Architecture.input_settings`
+        do not change the width.
+        """
         width = len(self.numeric) + len(self.missing)
         width += sum(len(self.categories[j]) for j in self.one_hot())
         width += sum(embedding_dim(len(self.categories[j])) for j in self.embedded())
+        if numeric_embedding is not None:
+            if numeric_embedding == "piecewise" and len(self.bins) != len(self.continuous):
+                raise ValueError(
+                    'numeric_embedding="piecewise" needs the quantile bins of the numeric '
+                    "columns, fitted with the input description, and this one (a pretrained "
+                    "source's) has none: fit the source with the same numeric_embedding, or "
+                    'use numeric_embedding="periodic" or None.'
+                )
+            width += len(self.continuous) * EMBEDDED_WIDTH[numeric_embedding]
         return width
 
     def encode(self, X):
@@ -361,14 +404,16 @@ def _categorical_mask(categorical_features, X, names, kinds):
     )
 
 
-def describe(X, categorical_features, numeric_scaling):
+def describe(X, categorical_features, numeric_scaling, n_bins=None):
     """The :class:`InputDescription` of the training table ``X``, and ``X``'s codes.
 
     ``X`` is a pandas or polars DataFrame, or an array that
     scikit-learn's validation has checked (NaN allowed; a sparse matrix is
     described as numeric columns without missing values). ``numeric_scaling``
     is ``"auto"`` (standardize the numeric columns of a DataFrame),
-    ``"standard"`` or None.
+    ``"standard"``, ``"robust"`` or None. ``n_bins``: the most quantile bins of
+    each continuous column, for ``numeric_embedding="piecewise"``; None
+    fits none.
     """
     frame = _frame_kind(X)
     n_columns = X.shape[1]
@@ -386,11 +431,25 @@ def describe(X, categorical_features, numeric_scaling):
         if scaled:
             raise ValueError(
                 'numeric_scaling="standard" needs dense X: scaling would make a sparse '
-                "matrix dense. Use numeric_scaling=None or 'auto' with sparse X."
+                "matrix dense. Use numeric_scaling=None, 'auto' or 'robust' (which divides "
+                "without centring) with sparse X."
             )
         empty = np.zeros(n_columns)
+        robust = numeric_scaling == "robust"
+        continuous, scale, bins = sparse_statistics(X, robust, n_bins)
         description = InputDescription(
-            names, None, tuple(range(n_columns)), (), (), empty, (), None, None
+            names,
+            None,
+            tuple(range(n_columns)),
+            (),
+            (),
+            empty,
+            (),
+            empty if robust else None,  # not centred: zeros stay zeros
+            scale if robust else None,
+            continuous=continuous,
+            clipped=continuous if robust else (),
+            bins=bins,
         )
         return description, X
     columns = _columns(X, names, frame)
@@ -437,12 +496,17 @@ def describe(X, categorical_features, numeric_scaling):
         )
     medians = np.nanmedian(values, axis=0) if values.size else np.zeros(0)
     missing = tuple(int(i) for i in np.flatnonzero(~observed.all(axis=0)))
+    continuous = tuple(int(i) for i in np.flatnonzero(more_than_two_values(values)))
     mean = scale = None
-    if scaled:
-        filled = np.where(observed, values, medians)
+    needed = scaled or numeric_scaling == "robust" or n_bins
+    filled = np.where(observed, values, medians) if needed else None
+    if numeric_scaling == "robust":
+        mean, scale = robust_statistics(filled, continuous)
+    elif scaled:
         mean = filled.mean(axis=0)
         scale = filled.std(axis=0)
         scale[scale == 0] = 1.0
+    bins = tuple(quantile_bins(filled[:, i], n_bins) for i in continuous) if n_bins else ()
     description = InputDescription(
         names,
         frame,
@@ -454,6 +518,9 @@ def describe(X, categorical_features, numeric_scaling):
         mean,
         scale,
         tuple(kinds[j] for j in categorical),
+        continuous=continuous,
+        clipped=continuous if numeric_scaling == "robust" else (),
+        bins=bins,
     )
     if frame is None and not categorical:
         return description, X  # the validated array as it is (its dtype kept)
@@ -484,9 +551,7 @@ def validate_inputs(estimator, target, X, y, reset, description, kwargs):
     if is_frame(X):
         validate_data(target, X, reset=reset, skip_check_array=True)
         if description is None:
-            description, codes = describe(
-                X, estimator.categorical_features, estimator.numeric_scaling
-            )
+            description, codes = _describe(X, estimator)
         else:
             codes = description.encode(X)
         scratch = copy.copy(target)  # the codes' check must not record their features
@@ -496,9 +561,7 @@ def validate_inputs(estimator, target, X, y, reset, description, kwargs):
         untyped = {k: v for k, v in kwargs.items() if k != "dtype"}
         X, y = validate_data(target, X, y, reset=reset, dtype=None, **untyped, **_ANY_VALUES)
         if description is None:
-            description, codes = describe(
-                X, estimator.categorical_features, estimator.numeric_scaling
-            )
+            description, codes = _describe(X, estimator)
         else:
             codes = description.encode(X)
         scratch = copy.copy(target)
@@ -507,9 +570,16 @@ def validate_inputs(estimator, target, X, y, reset, description, kwargs):
     X, y = validate_data(target, X, y, reset=reset, ensure_all_finite="allow-nan", **kwargs)
     _check_sparse_finite(X)
     if description is None:
-        description, codes = describe(X, estimator.categorical_features, estimator.numeric_scaling)
+        description, codes = _describe(X, estimator)
         return codes, y, description
     return description.encode(X), y, description
+
+
+def _describe(X, estimator):
+    """:func:`describe` ``X`` with ``estimator``'s settings."""
+    piecewise = getattr(estimator, "numeric_embedding", None) == "piecewise"
+    n_bins = int(estimator.embedding_size) if piecewise else None
+    return describe(X, estimator.categorical_features, estimator.numeric_scaling, n_bins)
 
 
 def prediction_codes(estimator, description, X, dtype_kwargs):

@@ -89,6 +89,8 @@ NUMPY_VALUES = {
     "hidden_layer_sizes": (np.array([8, 4]), {}),
     "dropout": (np.float32(0.1), {}),
     "ensemble_size": (np.int64(2), {}),
+    "embedding_size": (np.int64(4), {"numeric_embedding": "periodic"}),
+    "feature_scaling": (np.bool_(True), {}),
     "bootstrap": (np.bool_(True), {"ensemble_size": 2}),
     "batchnorm": (np.bool_(True), {}),
     "parametric_activation": (np.bool_(True), {}),

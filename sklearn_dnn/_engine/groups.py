@@ -166,7 +166,10 @@ class ParameterGroups:
         activation's ``a``) are not penalized.
 
         An embedding table stands where a one-hot column's first-layer weights
-        would, so it is penalized as they are.
+        would, so it is penalized as they are. The numeric embeddings
+        (``inputs.periodic``, ``inputs.piecewise``) and the feature scales
+        (``inputs.feature_scale``) are not: shrinking them toward 0 would
+        not mean a simpler function of the inputs.
         """
         weights = [layer.weight for layer in module.linear_layers() if layer.weight.requires_grad]
         stage = getattr(module, "inputs", None)  # None in a model pickled by 0.1

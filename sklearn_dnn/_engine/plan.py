@@ -25,6 +25,7 @@ from .._calibration import hold_out_for_calibration
 from .._hyperparameters.constraints import with_python_values
 from .._input_summary import summarize_inputs
 from .._nn.architecture import Architecture, check_warm_start
+from .._nn.inputs import stage_parameter_count
 from .._nn.mlp import parameter_count
 from .groups import ParameterGroups
 from .net import TensorData, as_tensor, input_rows
@@ -290,7 +291,8 @@ def prepare(
         X = X.astype(estimator._numpy_dtype(), copy=False)
     input_summary = summarize_inputs(X)  # before any row is left out, as a scaler saw X
     if settings.pretrained is not None:
-        settings.pretrained.check_input(inputs.encoded_width(), feature_names_in)
+        width = inputs.encoded_width(**architecture.input_settings())
+        settings.pretrained.check_input(width, feature_names_in)
         settings.pretrained.check_input_summary(input_summary, feature_names_in)
     if continuing:
         task = estimator._task.continued_with(y, sample_weight)
@@ -333,7 +335,8 @@ def prepare(
             f"{n_train} training rows. Use a larger batch_size or "
             "batchnorm=False."
         )
-    architecture = architecture.sized(inputs.encoded_width(), task.n_outputs)
+    input_settings = architecture.input_settings()
+    architecture = architecture.sized(inputs.encoded_width(**input_settings), task.n_outputs)
     n_parameters = parameter_count(
         architecture.n_features,
         architecture.hidden_layer_sizes,
@@ -343,7 +346,7 @@ def prepare(
         architecture.pretrained,
         architecture.ensemble_size,
         architecture.parametric_activation,
-    )
+    ) + stage_parameter_count(inputs, architecture.ensemble_size, **input_settings)
     check_network_memory(
         n_parameters,
         X.dtype.itemsize,

@@ -132,14 +132,59 @@ MODEL_HYPERPARAMETERS = (
     Hyperparameter(
         "numeric_scaling",
         "str or None",
-        [Options({"auto", "standard"}), None],
+        [Options({"auto", "standard", "robust"}), None],
         warm_start="nothing: a continued fit keeps the first fit's scaling",
         doc="""
             How the network scales numeric columns (after filling missing values
             with the training median): ``"standard"`` (the training rows' mean
             and standard deviation), ``"auto"`` (``"standard"`` for a DataFrame,
             nothing for an array or a sparse matrix, which are taken as they
-            are, as a Pipeline's scaler leaves them) or None.
+            are, as a Pipeline's scaler leaves them), ``"robust"`` (every
+            column with more than two distinct training values, of an array
+            too, centred by its median, divided by its interquartile range,
+            then smoothly clipped by ``x / sqrt(1 + (x / 3) ** 2)``, as
+            RealMLP does; a sparse matrix is divided, not centred, so it stays
+            sparse) or None. See the guide's "Numeric inputs".
+            """,
+    ),
+    Hyperparameter(
+        "numeric_embedding",
+        "str or None",
+        [Options({"periodic", "piecewise"}), None],
+        warm_start=FIXED,
+        doc="""
+            A learned embedding of every numeric column with more than two
+            distinct training values, added to its (scaled) value:
+            ``"periodic"`` (``embedding_size`` learned frequencies and phases,
+            their cosines mapped to 3 values: Gorishniy et al. 2022's PLR,
+            RealMLP's PBLD), ``"piecewise"`` (the piecewise-linear encoding
+            of Gorishniy et al. 2022 on at most ``embedding_size`` quantile
+            bins, mapped to 4 values) or None. Each member has its own
+            embeddings, not penalized by ``l1``/``l2``. See the guide's
+            "Numeric inputs".
+            """,
+    ),
+    Hyperparameter(
+        "embedding_size",
+        "int",
+        [Interval(Integral, 1, None, closed="left")],
+        warm_start=FIXED,
+        doc="""
+            The frequencies of a ``"periodic"`` embedding, or the most
+            quantile bins of a ``"piecewise"`` one, per numeric column; unused
+            without ``numeric_embedding``.
+            """,
+    ),
+    Hyperparameter(
+        "feature_scaling",
+        "bool",
+        ["boolean"],
+        warm_start=FIXED,
+        doc="""
+            Multiply every input the first hidden layer sees (after scaling,
+            embeddings and one-hot encoding) by a learned factor that starts
+            at 1, per member: RealMLP's scaling layer. Not penalized by
+            ``l1``/``l2``.
             """,
     ),
     Hyperparameter(

@@ -99,6 +99,9 @@ class Architecture:
     parametrization: str = "standard"  # of the Linear layers: "standard" or "ntk"
     pretrained: object = None  # PretrainedLayers, the same object or another one
     loss: str | None = None  # a regressor's: "squared_error", or a variance head's loss
+    numeric_embedding: str | None = None  # None, "periodic" or "piecewise" (_nn/inputs.py)
+    embedding_size: int = 16
+    feature_scaling: bool = False
     n_features: int | None = None
     n_outputs: int | None = None
 
@@ -123,6 +126,7 @@ class Architecture:
                 parametrization=described["parametrization"],
                 pretrained=pretrained,
                 loss=getattr(settings, "loss", None),
+                **_input_settings(settings),
             )
         return cls(
             hidden_layer_sizes=hidden_sizes(settings.hidden_layer_sizes),
@@ -133,6 +137,7 @@ class Architecture:
             parametric_activation=bool(settings.parametric_activation),
             parametrization=settings.parametrization,
             loss=getattr(settings, "loss", None),
+            **_input_settings(settings),
         )
 
     @classmethod
@@ -174,7 +179,28 @@ class Architecture:
             "variance_head": self.loss in VARIANCE_LOSSES,
             "parametric_activation": self.parametric_activation,
             "parametrization": self.parametrization,
+            "numeric_embedding": self.numeric_embedding,
+            "embedding_size": self.embedding_size,
+            "feature_scaling": self.feature_scaling,
         }
+
+    def input_settings(self):
+        """The input stage's settings: ``numeric_embedding``, ``embedding_size``,
+        ``feature_scaling`` (see :func:`sklearn_dnn._inputs.InputDescription.encoded_width`)."""
+        return {name: getattr(self, name) for name in _INPUT_SETTINGS}
+
+
+# The architecture settings of the input stage (sklearn_dnn/_nn/inputs.py).
+_INPUT_SETTINGS = ("numeric_embedding", "embedding_size", "feature_scaling")
+
+
+def _input_settings(settings):
+    """The input stage's architecture settings of an estimator's hyperparameters."""
+    return {
+        "numeric_embedding": settings.numeric_embedding,
+        "embedding_size": int(settings.embedding_size),
+        "feature_scaling": bool(settings.feature_scaling),
+    }
 
 
 def _same(a, b):

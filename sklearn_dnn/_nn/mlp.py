@@ -237,6 +237,12 @@ class MLP(nn.Module):
         Of every new Linear layer (the output layer included): see
         :class:`~sklearn_dnn._nn.layers.EnsembleLinear`. Reused layers keep
         their own.
+    numeric_embedding : {"periodic", "piecewise"} or None, default=None
+    embedding_size : int, default=16
+    feature_scaling : bool, default=False
+        The input stage's numeric embeddings and scaling layer (see
+        :class:`~sklearn_dnn._nn.inputs.InputStage`); ``n_features`` is
+        the width they give.
 
     Attributes
     ----------
@@ -264,6 +270,9 @@ class MLP(nn.Module):
         variance_head=False,
         parametric_activation=False,
         parametrization="standard",
+        numeric_embedding=None,
+        embedding_size=16,
+        feature_scaling=False,
     ):
         super().__init__()
         self.ensemble_size = ensemble_size
@@ -273,7 +282,16 @@ class MLP(nn.Module):
         # Drawn after the layers', so that an input stage without
         # embeddings leaves the layers' initialization as it was.
         stage_generator = torch.Generator().manual_seed(seed + 1)
-        self.inputs = None if inputs is None else InputStage(inputs, ensemble_size, stage_generator)
+        self.inputs = None
+        if inputs is not None:
+            self.inputs = InputStage(
+                inputs,
+                ensemble_size,
+                stage_generator,
+                numeric_embedding=numeric_embedding,
+                embedding_size=embedding_size,
+                feature_scaling=feature_scaling,
+            )
         if pretrained is None:
             self.hidden = _new_hidden_blocks(
                 n_features,
