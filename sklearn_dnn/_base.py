@@ -97,6 +97,7 @@ class BaseDeepEstimator(
         initializer,
         batchnorm,
         dropout,
+        dropout_schedule,
         categorical_features,
         numeric_scaling,
         ensemble_size,
@@ -109,16 +110,19 @@ class BaseDeepEstimator(
         decay_rate,
         decay_steps,
         power_t,
+        warmup,
         l1,
         l2,
         max_norm,
         clip_grad_norm,
+        weight_decay_schedule,
         batch_size,
         max_epochs,
         early_stopping,
         validation_fraction,
         calibration_fraction,
         patience,
+        best_epoch,
         tol,
         scoring,
         random_state,
@@ -138,6 +142,7 @@ class BaseDeepEstimator(
         self.initializer = initializer
         self.batchnorm = batchnorm
         self.dropout = dropout
+        self.dropout_schedule = dropout_schedule
         self.categorical_features = categorical_features
         self.numeric_scaling = numeric_scaling
         self.ensemble_size = ensemble_size
@@ -150,16 +155,19 @@ class BaseDeepEstimator(
         self.decay_rate = decay_rate
         self.decay_steps = decay_steps
         self.power_t = power_t
+        self.warmup = warmup
         self.l1 = l1
         self.l2 = l2
         self.max_norm = max_norm
         self.clip_grad_norm = clip_grad_norm
+        self.weight_decay_schedule = weight_decay_schedule
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.calibration_fraction = calibration_fraction
         self.patience = patience
+        self.best_epoch = best_epoch
         self.tol = tol
         self.scoring = scoring
         self.random_state = random_state
