@@ -118,17 +118,13 @@ def schedules_table():
         "monitor": "train_loss",
     }
     rows = []
-    for name, factory in _schedules.SCHEDULES.items():
-        callback = factory(settings)
-        policy = callback.policy
-        rows.append(
-            (
-                f'`"{name}"`',
-                formulas.get(name, ""),
-                f"`{policy.__name__}`",
-                callback.step_every,
-            )
-        )
+    for name in _schedules.SCHEDULES:
+        callback = _schedules.make_schedule(name, settings)
+        if callback is None:  # a factor of the run's progress, applied by RunSchedules
+            policy, step_every = "(none: a factor of the run's progress)", "batch"
+        else:
+            policy, step_every = f"`{callback.policy.__name__}`", callback.step_every
+        rows.append((f'`"{name}"`', formulas.get(name, ""), policy, step_every))
     header = ("name", "learning rate", "in `torch.optim.lr_scheduler`", "stepped every")
     return _table(header, rows)
 

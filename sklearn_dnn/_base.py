@@ -99,6 +99,7 @@ class BaseDeepEstimator(
         parametrization,
         batchnorm,
         dropout,
+        dropout_schedule,
         categorical_features,
         numeric_scaling,
         numeric_embedding,
@@ -116,17 +117,20 @@ class BaseDeepEstimator(
         decay_rate,
         decay_steps,
         power_t,
+        warmup,
         l1,
         l2,
         weight_decay,
         max_norm,
         clip_grad_norm,
+        weight_decay_schedule,
         batch_size,
         max_epochs,
         early_stopping,
         validation_fraction,
         calibration_fraction,
         patience,
+        best_epoch,
         tol,
         scoring,
         random_state,
@@ -148,6 +152,7 @@ class BaseDeepEstimator(
         self.parametrization = parametrization
         self.batchnorm = batchnorm
         self.dropout = dropout
+        self.dropout_schedule = dropout_schedule
         self.categorical_features = categorical_features
         self.numeric_scaling = numeric_scaling
         self.numeric_embedding = numeric_embedding
@@ -165,17 +170,20 @@ class BaseDeepEstimator(
         self.decay_rate = decay_rate
         self.decay_steps = decay_steps
         self.power_t = power_t
+        self.warmup = warmup
         self.l1 = l1
         self.l2 = l2
         self.weight_decay = weight_decay
         self.max_norm = max_norm
         self.clip_grad_norm = clip_grad_norm
+        self.weight_decay_schedule = weight_decay_schedule
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.calibration_fraction = calibration_fraction
         self.patience = patience
+        self.best_epoch = best_epoch
         self.tol = tol
         self.scoring = scoring
         self.random_state = random_state

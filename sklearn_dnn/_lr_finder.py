@@ -196,7 +196,8 @@ def find_learning_rate(
     The copy (``sklearn.base.clone``: same hyperparameters, same
     ``random_state``, so the same initial weights as ``fit`` would draw)
     trains on mini-batches of ``X`` with every regularizer of the
-    estimator, but with no schedule, early stopping or diagnostics (nor
+    estimator (at its starting strength), but with no schedule, warm-up,
+    early stopping or diagnostics (nor
     the skorch ``LRScheduler`` and ``EarlyStopping`` among its
     ``callbacks``: the ramp is exact, and only the test stops it). Batch
     ``k`` runs at ``start_lr * (end_lr / start_lr) ** (k / (n_steps - 1))``;
@@ -211,6 +212,9 @@ def find_learning_rate(
     probe = clone(estimator).set_params(
         learning_rate=start_lr,
         schedule=None,
+        warmup=0.0,
+        dropout_schedule=None,
+        weight_decay_schedule=None,
         early_stopping=False,
         max_epochs=n_steps,
         patience=n_steps,

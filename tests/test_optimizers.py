@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from sklearn_dnn import OPTIMIZERS, SCHEDULES, DeepClassifier, DeepRegressor
+from sklearn_dnn._engine.schedules import coslog, flat_cos
 
 from ._data import classification, regression
 
@@ -123,6 +124,9 @@ FORMULAS = {
     "step": lambda t: LR0 * RATE ** (t // STEPS),
     "power": lambda t: LR0 / (1 + t / STEPS) ** POWER,
     "cosine": lambda t: LR0 * (1 + math.cos(math.pi * t / EPOCHS)) / 2,
+    # Stepped every batch (4 of 25 rows an epoch): epoch t records its last step's rate.
+    "coslog": lambda t: LR0 * coslog((4 * t + 3) / (4 * EPOCHS)),
+    "flat_cos": lambda t: LR0 * flat_cos((4 * t + 3) / (4 * EPOCHS)),
 }
 
 

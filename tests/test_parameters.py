@@ -100,6 +100,7 @@ NUMPY_VALUES = {
     "decay_rate": (np.float32(0.5), {"schedule": "exponential"}),
     "decay_steps": (np.int64(2), {"schedule": "step"}),
     "power_t": (np.float32(0.5), {"schedule": "power"}),
+    "warmup": (np.float32(0.25), {}),
     "l1": (np.float32(1e-4), {}),
     "l2": (np.float32(1e-4), {}),
     "weight_decay": (np.float32(1e-3), {}),

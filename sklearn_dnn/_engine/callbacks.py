@@ -183,6 +183,86 @@ class Unfreeze(Callback):
             net.history.record("unfrozen", True)
 
 
+class RunSchedules(Callback):
+    """Set the learning rate, the dropout rates and the weight-decay factor from the run's progress.
+
+    Before every training step, with ``t`` = the steps done over the
+    ``n_steps`` of the run (in [0, 1)): the optimizer's rates are multiplied
+    by ``lr(t)`` for that step only (restored after it, before a schedule
+    torch steps reads them, so both combine by multiplication), every
+    dropout layer's rate is its rate at the start of the fit times
+    ``dropout(t)``, and ``net.weight_decay_factor`` is ``weight_decay(t)``.
+    Each of the three is a function of ``t`` or None (left alone). The
+    history's ``lr`` of an epoch is the rate of its last step. When
+    training ends the dropout layers get their own rates back (the ones
+    prediction and Monte-Carlo dropout use) and ``weight_decay_factor``
+    is 1 again.
+
+    Parameters
+    ----------
+    n_steps : int
+        Training steps of the run: ``max_epochs`` times the batches per epoch.
+    lr, dropout, weight_decay : callable or None
+    """
+
+    reads_batch = False  # (see SkorchConventions.notify)
+
+    def __init__(self, n_steps, lr=None, dropout=None, weight_decay=None):
+        self.n_steps = n_steps
+        self.lr = lr
+        self.dropout = dropout
+        self.weight_decay = weight_decay
+
+    @staticmethod
+    def _dropout_layers(net):
+        return [block.dropout for block in net.module_.hidden if block.dropout is not None]
+
+    def on_train_begin(self, net, **kwargs):
+        self.step_ = 0
+        self.rates_ = [layer.p for layer in self._dropout_layers(net)]
+        self.lr_factor_ = 1.0
+        self.saved_lrs_ = None
+
+    def progress(self):
+        """The share of the run's steps done before the next step, in [0, 1]."""
+        return min(self.step_ / self.n_steps, 1.0)
+
+    def on_batch_begin(self, net, training=False, **kwargs):
+        if not training:
+            return
+        t = self.progress()
+        if self.dropout is not None:
+            factor = self.dropout(t)
+            for layer, rate in zip(self._dropout_layers(net), self.rates_, strict=True):
+                layer.p = rate * factor
+        if self.weight_decay is not None:
+            object.__setattr__(net, "weight_decay_factor", float(self.weight_decay(t)))
+        if self.lr is not None:
+            self.lr_factor_ = self.lr(t)
+            groups = net.optimizer_.param_groups
+            self.saved_lrs_ = [group["lr"] for group in groups]
+            for group in groups:
+                group["lr"] = group["lr"] * self.lr_factor_
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        if not training:
+            return
+        if self.saved_lrs_ is not None:
+            for group, lr in zip(net.optimizer_.param_groups, self.saved_lrs_, strict=True):
+                group["lr"] = lr
+            self.saved_lrs_ = None
+        self.step_ += 1
+
+    def on_epoch_end(self, net, **kwargs):
+        if self.lr is not None and "lr" in net.history[-1]:  # EpochRecorder's, unscaled
+            net.history.record("lr", net.history[-1, "lr"] * self.lr_factor_)
+
+    def on_train_end(self, net, **kwargs):
+        for layer, rate in zip(self._dropout_layers(net), self.rates_, strict=True):
+            layer.p = rate
+        object.__setattr__(net, "weight_decay_factor", 1.0)
+
+
 class StopTraining(Exception):
     """Raised by :class:`Stopper` to end the epochs of a fit (not a user's interrupt).
 
@@ -196,8 +276,13 @@ class Stopper(Callback):
 
     The rule is scikit-learn's MLP's: an epoch improves when its loss is
     below the best so far by more than ``tol``. With ``restore_best`` the
-    weights of the epoch with the lowest loss are put back when training
-    ends, and that epoch is marked ``best=True`` in the history.
+    weights of the best epoch are put back when training ends, and that
+    epoch is marked ``best=True`` in the history. The best epoch is the
+    first that reached the lowest loss (``best_epoch="first"``), or the
+    last whose loss is at least as good as the lowest (``"last"``: of
+    epochs tied with the best, as equal accuracies often are, the later,
+    as RealMLP selects). ``patience=None`` never stops: every epoch of
+    the run trains, and the best is still restored.
 
     Unlike skorch's ``EarlyStopping``, which ends training by raising
     ``KeyboardInterrupt``, this raises :class:`StopTraining`, so a user's
@@ -211,16 +296,21 @@ class Stopper(Callback):
         which stands for the training objective (``train_loss`` plus
         ``train_penalty``, the loss the optimizer minimizes, as
         scikit-learn's MLP watches it).
-    patience : int
+    patience : int or None
     tol : float
     restore_best : bool
+    best_epoch : {"first", "last"}, default="first"
     """
 
-    def __init__(self, monitor, patience, tol, restore_best):
+    # The epochs still_improving measures over when patience is None.
+    WINDOW = 10
+
+    def __init__(self, monitor, patience, tol, restore_best, best_epoch="first"):
         self.monitor = monitor
         self.patience = patience
         self.tol = tol
         self.restore_best = restore_best
+        self.best_epoch = best_epoch
 
     def on_train_begin(self, net, **kwargs):
         self.best_loss_ = math.inf
@@ -247,13 +337,14 @@ class Stopper(Callback):
         loss = self.monitored(net.history[-1])
         self.losses_.append(loss)
         self.n_stale_ = self.n_stale_ + 1 if loss > self.best_loss_ - self.tol else 0
-        if loss < self.best_loss_:
+        tied = self.best_epoch == "last" and loss == self.best_loss_
+        if loss < self.best_loss_ or tied:
             self.best_loss_ = loss
             self.best_epoch_ = len(net.history)
             self.improved_epochs_.append(self.best_epoch_)
             if self.restore_best:
                 self.best_state_ = copy.deepcopy(net.module_.state_dict())
-        if self.n_stale_ >= self.patience:
+        if self.patience is not None and self.n_stale_ >= self.patience:
             self.stopped_ = True
             raise StopTraining
 
@@ -266,10 +357,11 @@ class Stopper(Callback):
     def still_improving(self):
         """Whether the loss was still falling by more than ``tol`` an epoch at the end.
 
-        Measured over the last ``patience`` epochs (at least two): more
-        epochs would have helped. Used for the ConvergenceWarning.
+        Measured over the last ``patience`` epochs (at least two; ``WINDOW``
+        without patience): more epochs would have helped. Used for the
+        ConvergenceWarning.
         """
-        window = self.losses_[-max(2, self.patience) :]
+        window = self.losses_[-max(2, self.patience or self.WINDOW) :]
         if self.stopped_ or len(window) < 2:
             return False
         return (window[0] - window[-1]) / (len(window) - 1) > self.tol

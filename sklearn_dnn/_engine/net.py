@@ -323,7 +323,14 @@ class TrainingNet(SkorchConventions, NeuralNet):
     Callbacks and scorers see the net as skorch's own and scikit-learn's
     would (see :class:`~sklearn_dnn._engine.conventions.SkorchConventions`), so
     skorch's ``EpochScoring("accuracy")``, say, scores the right thing.
+
+    ``weight_decay_factor`` scales the weight decay of the current step:
+    1.0, except while ``weight_decay_schedule`` sets it (see
+    :class:`~sklearn_dnn._engine.callbacks.RunSchedules`).
     """
+
+    # The class's value is the default of a net pickled before it existed.
+    weight_decay_factor = 1.0
 
     def __init__(self, *args, l1=0.0, l2=0.0, groups=None, weight_decay=0.0, **kwargs):
         super().__init__(*args, **kwargs)

@@ -27,6 +27,7 @@ from .._input_summary import summarize_inputs
 from .._nn.architecture import Architecture, check_warm_start
 from .._nn.inputs import stage_parameter_count
 from .._nn.mlp import parameter_count
+from . import schedules
 from .groups import ParameterGroups
 from .net import TensorData, as_tensor, input_rows
 from .seeding import draw_seed, make_generator
@@ -134,8 +135,11 @@ class Recipe:
     betas: tuple  # (beta1, beta2) of the Adam family
     schedule: str | None
     decay_rate: float
-    decay_steps: object  # int, or a tuple of epochs for "step"
+    decay_steps: object  # int, a tuple of epochs for "step", or None: relative to the run
     power_t: float
+    warmup: float  # the fraction of the run the rate warms up over
+    dropout_schedule: str | None
+    weight_decay_schedule: str | None
     l1: float
     l2: float
     weight_decay: float  # decoupled: after each step (see TrainingNet)
@@ -149,18 +153,37 @@ class Recipe:
 
 @dataclass(frozen=True)
 class Stopping:
-    """When training stops, and what the ConvergenceWarning says it watched."""
+    """When training stops, the epoch it keeps, what the ConvergenceWarning says it watched."""
 
     monitor: str  # the loss: "valid_loss" with a validation set, else "train_loss"
     stop_on: str  # what the stopper watches: the monitored loss, or "valid_score"
-    patience: int
+    patience: int | None  # None: never stops early (the run's epochs are the budget)
     tol: float
     restore_best: bool  # restore the best epoch's weights (with a validation set)
     monitored: str  # "validation loss was still falling", for the ConvergenceWarning
+    best_epoch: str = "first"  # of epochs tied with the best: the first, or the last
+    # The schedule brings the rate to ~0 by the last epoch: a run that trained
+    # every epoch converged by construction (no ConvergenceWarning).
+    annealed: bool = False
 
     @classmethod
-    def for_fit(cls, has_validation, scoring, patience, tol):
-        """The rule of a fit with or without a validation set, and with ``scoring`` or None."""
+    def for_fit(
+        cls,
+        has_validation,
+        scoring,
+        patience,
+        tol,
+        best_epoch="first",
+        spans_run=False,
+        annealed=False,
+    ):
+        """The rule of a fit with or without a validation set, and with ``scoring`` or None.
+
+        A schedule that spans the run (``spans_run``: see :func:`spans_run`)
+        fixes the epoch budget: the stopper does not stop early (as with
+        ``patience=None``), every epoch trains, and with a validation set
+        the best epoch is selected and restored.
+        """
         monitor = "valid_loss" if has_validation else "train_loss"
         if not has_validation:
             monitored = "training loss was still falling"
@@ -171,11 +194,29 @@ class Stopping:
         return cls(
             monitor=monitor,
             stop_on="valid_score" if has_validation and scoring is not None else monitor,
-            patience=patience,
+            patience=None if spans_run else patience,
             tol=tol,
             restore_best=has_validation,
             monitored=monitored,
+            best_epoch=best_epoch,
+            annealed=annealed,
         )
+
+
+def spans_run(recipe):
+    """Whether ``recipe`` schedules something over the whole run, which fixes its epoch budget.
+
+    A learning-rate schedule planned over the run (``"onecycle"``,
+    ``"cosine"``, ``"coslog"``, ``"flat_cos"``, or ``"exponential"``,
+    ``"step"``, ``"power"`` with ``decay_steps=None``), a ``warmup``, or
+    a dropout or weight-decay schedule: stopping early would cut it short.
+    """
+    return (
+        schedules.spans_run(recipe.schedule, recipe.decay_steps)
+        or recipe.warmup > 0
+        or recipe.dropout_schedule is not None
+        or recipe.weight_decay_schedule is not None
+    )
 
 
 @dataclass(frozen=True)
@@ -364,6 +405,20 @@ def prepare(
     check_user_stoppers(callbacks, valid is not None)
     # early_stopping=False with the user's rows: scored every epoch, not watched.
     watched = valid is not None and settings.early_stopping is not False
+    recipe = _recipe(settings)
+    max_epochs = 1 if incremental else settings.max_epochs
+    annealed = not incremental and schedules.anneals(
+        recipe.schedule, recipe.decay_rate, recipe.decay_steps, recipe.power_t, max_epochs
+    )
+    stopping = Stopping.for_fit(
+        watched,
+        settings.scoring,
+        settings.patience,
+        settings.tol,
+        best_epoch=settings.best_epoch,
+        spans_run=not incremental and spans_run(recipe),
+        annealed=annealed,
+    )
     return FitPlan(
         X=X,
         task=task,
@@ -375,10 +430,10 @@ def prepare(
         valid=valid,
         valid_score=valid_score,
         architecture=architecture,
-        recipe=_recipe(settings),
-        stopping=Stopping.for_fit(watched, settings.scoring, settings.patience, settings.tol),
+        recipe=recipe,
+        stopping=stopping,
         batch_size=batch_size,
-        max_epochs=1 if incremental else settings.max_epochs,
+        max_epochs=max_epochs,
         incremental=incremental,
         init_seed=init_seed,
         generator=make_generator(train_seed, device),

@@ -30,6 +30,7 @@ from .callbacks import (
     DivergenceGuard,
     EpochRecorder,
     MaxNorm,
+    RunSchedules,
     Stopper,
     StopTraining,
     Unfreeze,
@@ -37,7 +38,7 @@ from .callbacks import (
 from .groups import ParameterGroups
 from .net import SliceLoader, TrainingNet
 from .optimizers import make_optimizer
-from .schedules import make_schedule
+from .schedules import make_schedule, progress_factor, rate_factor
 from .threads import torch_threads
 
 
@@ -72,8 +73,12 @@ def build_net(plan):
             "monitor": stopping.monitor,
         },
     )
-    if schedule is not None and not plan.incremental:  # partial_fit: a constant rate
-        callbacks.append(("schedule", schedule))
+    if not plan.incremental:  # partial_fit: a constant rate, constant regularization
+        run_schedules = _run_schedules(recipe, plan.max_epochs * n_batches)
+        if run_schedules is not None:  # before the schedule, which reads the unscaled rates
+            callbacks.append(("run_schedules", run_schedules))
+        if schedule is not None:
+            callbacks.append(("schedule", schedule))
     # The bar writes to stderr: none without it (pythonw, some services).
     if plan.verbose >= 2 and sys.stderr is not None and importlib.util.find_spec("tqdm"):
         n_valid = 0
@@ -85,7 +90,11 @@ def build_net(plan):
     # ends the fit by raising: every callback sees the end of every epoch.
     callbacks.extend(plan.callbacks)
     stopper = Stopper(
-        stopping.stop_on, stopping.patience, stopping.tol, restore_best=stopping.restore_best
+        stopping.stop_on,
+        stopping.patience,
+        stopping.tol,
+        restore_best=stopping.restore_best,
+        best_epoch=stopping.best_epoch,
     )
     callbacks.append(("stopper", stopper))
     net = TrainingNet(
@@ -128,6 +137,18 @@ def build_net(plan):
         weight_decay=recipe.weight_decay,
     )
     return net, stopper
+
+
+def _run_schedules(recipe, n_steps):
+    """The :class:`RunSchedules` of ``recipe``'s factors of progress, or None when it has none."""
+    factors = {
+        "lr": progress_factor(recipe.schedule, recipe.warmup),
+        "dropout": rate_factor(recipe.dropout_schedule),
+        "weight_decay": rate_factor(recipe.weight_decay_schedule),
+    }
+    if all(factor is None for factor in factors.values()):
+        return None
+    return RunSchedules(n_steps, **factors)
 
 
 def _bootstrap(plan):
@@ -186,7 +207,8 @@ def train(plan, previous=None):
 
     Returns the net and whether its loss was still falling by more than
     ``tol`` an epoch at the end (see :meth:`Stopper.still_improving`;
-    never when a callback stopped the fit).
+    never when a callback stopped the fit, nor when the schedule annealed
+    the rate to ~0 by the last epoch: such a run converged by construction).
     Raises whatever training raises (``TrainingDivergedError``,
     ``KeyboardInterrupt``...) without touching ``previous``; the
     returned net's module is in evaluation mode and draws no more masks.
@@ -229,4 +251,5 @@ def train(plan, previous=None):
     schedule = dict(net.callbacks_).get("schedule")
     if schedule is not None:  # its torch scheduler holds the optimizer
         schedule.lr_scheduler_ = None
-    return net, not stopped and stopper.still_improving()
+    annealed = plan.stopping.annealed
+    return net, not stopped and not annealed and stopper.still_improving()

@@ -13,7 +13,7 @@ from numbers import Integral, Real
 from torch import nn
 
 from .._engine.optimizers import OPTIMIZERS
-from .._engine.schedules import SCHEDULES
+from .._engine.schedules import RATE_SCHEDULES, SCHEDULES
 from .._nn.activations import ACTIVATIONS
 from .._nn.heads import VARIANCE_LOSSES
 from .._nn.initializers import INITIALIZERS
@@ -302,8 +302,19 @@ MODEL_HYPERPARAMETERS = (
         doc="""
             Learning-rate schedule: ``"exponential"``, ``"step"`` (piecewise
             constant), ``"power"``, ``"plateau"`` (performance scheduling on the
-            monitored loss), ``"onecycle"`` (stepped every batch) or ``"cosine"``.
-            None keeps the rate constant.
+            monitored loss), ``"onecycle"`` (stepped every batch), ``"cosine"``,
+            ``"coslog"`` (RealMLP's four log-spaced cosine cycles, Holzmueller et
+            al., 2024) or ``"flat_cos"`` (constant for the first half of the run,
+            then a cosine down to 0; both stepped every batch). None keeps the
+            rate constant. A schedule that spans the run (``"onecycle"``,
+            ``"cosine"``, ``"coslog"``, ``"flat_cos"``, and ``"exponential"``,
+            ``"step"``, ``"power"`` with ``decay_steps=None``), like a
+            ``warmup``, ``dropout_schedule`` or ``weight_decay_schedule``, fixes
+            the epoch budget: training runs all ``max_epochs`` epochs (``patience``
+            does not stop it early) and, with a validation set, restores the best
+            epoch. A fit whose schedule ends at a rate of at most 1% of
+            ``learning_rate`` has converged by construction: it gives no
+            ``ConvergenceWarning``.
             """,
     ),
     Hyperparameter(
@@ -319,13 +330,18 @@ MODEL_HYPERPARAMETERS = (
     ),
     Hyperparameter(
         "decay_steps",
-        "int or tuple of int",
-        [Interval(Integral, 1, None, closed="left"), tuple],
+        "int, tuple of int or None",
+        [Interval(Integral, 1, None, closed="left"), tuple, None],
         warm_start="the schedule",
         doc="""
             Epochs per decay (see ``decay_rate``), the time scale ``s`` of
             ``"power"`` (``lr / (1 + t / s) ** power_t``), or, for ``"step"``, a
-            tuple of the epochs at which the rate drops.
+            tuple of the epochs at which the rate drops. None makes it relative
+            to the run: ``"exponential"`` multiplies the rate by ``decay_rate``
+            over the whole run (smoothly, ``max_epochs`` epochs per decay),
+            ``"step"`` drops it once, by ``decay_rate``, at epoch
+            ``ceil(max_epochs / 2)``, ``"power"`` takes ``s = max_epochs / 10``
+            and ``"plateau"`` waits ``max(1, max_epochs // 20)`` epochs.
             """,
     ),
     Hyperparameter(
@@ -335,6 +351,44 @@ MODEL_HYPERPARAMETERS = (
         warm_start="the schedule",
         doc="""
             Exponent of the ``"power"`` schedule.
+            """,
+    ),
+    Hyperparameter(
+        "warmup",
+        "float",
+        [Interval(Real, 0, 1, closed="left")],
+        warm_start="the warm-up, which restarts with this fit",
+        doc="""
+            Fraction of the run (of its ``max_epochs`` epochs' mini-batches)
+            over which the learning rate rises linearly from 0, multiplying the
+            ``schedule``'s rate (or the constant ``learning_rate``), stepped
+            every batch. 0 warms nothing up. Not used by ``partial_fit``.
+            """,
+    ),
+    Hyperparameter(
+        "dropout_schedule",
+        "str or None",
+        [Options(set(RATE_SCHEDULES)), None],
+        warm_start="the dropout schedule, which restarts with this fit",
+        doc="""
+            ``"flat_cos"`` keeps the dropout rate at ``dropout`` for the first
+            half of the run, then anneals it to 0 with a cosine over the second
+            half, every batch (as RealMLP does, Holzmueller et al., 2024). The
+            fitted network has ``dropout`` again, for prediction and
+            ``predict_uncertainty``'s Monte-Carlo dropout. None keeps
+            ``dropout`` throughout. Not used by ``partial_fit``.
+            """,
+    ),
+    Hyperparameter(
+        "weight_decay_schedule",
+        "str or None",
+        [Options(set(RATE_SCHEDULES)), None],
+        warm_start="the weight-decay schedule, which restarts with this fit",
+        doc="""
+            Scales ``weight_decay``: ``"flat_cos"`` keeps it for the first half
+            of the run, then anneals it to 0 with a cosine over the second half,
+            every batch (as RealMLP does). None keeps it constant. Not used by
+            ``partial_fit``.
             """,
     ),
     Hyperparameter(

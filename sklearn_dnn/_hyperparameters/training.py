@@ -76,11 +76,26 @@ TRAINING_HYPERPARAMETERS = (
     ),
     Hyperparameter(
         "patience",
-        "int",
-        [Interval(Integral, 1, None, closed="left")],
+        "int or None",
+        [Interval(Integral, 1, None, closed="left"), None],
         warm_start="the stopper",
         doc="""
-            Epochs without improvement before training stops.
+            Epochs without improvement before training stops. None never stops
+            early: every one of the ``max_epochs`` epochs trains and, with a
+            validation set, the best epoch is restored. A schedule that spans
+            the run (see ``schedule``) fixes the epoch budget as None does.
+            """,
+    ),
+    Hyperparameter(
+        "best_epoch",
+        '{"first", "last"}',
+        [Options({"first", "last"})],
+        warm_start="the stopper",
+        doc="""
+            Which epoch a validation set selects (and restores) when several
+            reach the best monitored value: ``"first"``, the first to reach it;
+            ``"last"``, the last whose value equals the best (a later epoch tied
+            with the best, as equal accuracies often are, as RealMLP selects).
             """,
     ),
     Hyperparameter(
