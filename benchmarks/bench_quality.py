@@ -316,7 +316,7 @@ def main(argv=None):
     parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args(argv)
 
-    models = args.models.split(",")
+    models = [m for m in args.models.split(",") if m]
     names = args.datasets.split(",") if args.datasets else list(DATASETS)
     n_folds = args.folds
     if args.quick:
@@ -358,7 +358,8 @@ def main(argv=None):
     if args.reuse:
         reused = [
             r
-            for r in read_records(Path(args.reuse))
+            for path in args.reuse.split(",")
+            for r in read_records(Path(path))
             if r["model"] not in models and r["dataset"] in names and r["fold"] < n_folds
         ]
     only = None if args.only_folds is None else {int(f) for f in args.only_folds.split(",")}
