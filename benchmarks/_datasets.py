@@ -8,8 +8,9 @@ seven added in 0.2 (``NONLINEAR``) have strong non-linear structure:
 physical measurements (pitch types from ball flight, NOx concentrations from
 emissions and wind), engineering (concrete strength from its mixture),
 spatial (earthquake depth from location), counts over time (half-hourly
-electricity demand), text statistics (spam) and shape (leaf species). Import this module after pinning the
-threads (``_common.one_thread``): it loads numpy.
+electricity demand), text statistics (spam) and shape (leaf species).
+Import this module after pinning the threads (``_common.one_thread``): it
+loads numpy.
 """
 
 import numpy as np

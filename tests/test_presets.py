@@ -9,7 +9,8 @@ from sklearn_dnn import DeepClassifier, DeepRegressor, tabular_recipe
 
 @pytest.mark.parametrize("kind", [DeepClassifier, DeepRegressor, "classifier", "regressor"])
 def test_recipe_names_only_hyperparameters_of_the_estimator(kind):
-    cls = kind if isinstance(kind, type) else {"classifier": DeepClassifier}.get(kind, DeepRegressor)
+    named = {"classifier": DeepClassifier, "regressor": DeepRegressor}
+    cls = kind if isinstance(kind, type) else named[kind]
     params = tabular_recipe(kind)
     assert set(params) <= set(cls().get_params())
     estimator = cls(**params)
