@@ -92,7 +92,8 @@ def initializers_table():
 def optimizers_table():
     rows = []
     for name, factory in _optimizers.OPTIMIZERS.items():
-        optimizer = factory([torch.nn.Parameter(torch.zeros(1))], 0.1, 0.5, True)
+        betas = (0.5, 0.75)
+        optimizer = factory([torch.nn.Parameter(torch.zeros(1))], 0.1, 0.5, True, betas)
         defaults = optimizer.defaults
         cls = type(optimizer)
         rows.append(
@@ -101,9 +102,11 @@ def optimizers_table():
                 f"`{cls.__module__.rsplit('.', 1)[0]}.{cls.__name__}`",
                 "yes" if defaults.get("momentum") == 0.5 else "",
                 "yes" if defaults.get("nesterov") is True else "",
+                "yes" if tuple(defaults.get("betas", ())) == betas else "",
             )
         )
-    return _table(("name", "torch optimizer", "uses `momentum`", "uses `nesterov`"), rows)
+    header = ("name", "torch optimizer", "uses `momentum`", "uses `nesterov`", "uses `betas`")
+    return _table(header, rows)
 
 
 def schedules_table():
