@@ -18,7 +18,14 @@ and one-hot encoded, into a dense float64 matrix. The contenders:
 - ``hgb``: ``HistGradientBoostingClassifier()`` / ``...Regressor()``;
 - ``linear``: ``LogisticRegression(max_iter=1000)`` / ``RidgeCV()``;
 - ``realmlp``: pytabkit's ``RealMLP_TD_Classifier`` / ``...Regressor``
-  (skipped, with a note, when pytabkit is not installed).
+  (skipped, with a note, when pytabkit is not installed);
+- ``tabm``: pytabkit's ``TabM_D_Classifier`` / ``...Regressor``.
+
+A slow contender is capped to some folds (``--only-folds 0``): comparisons
+pair the folds both ran. Every fold's record is appended to
+``<out>/quality_<label>.jsonl`` as it comes (``--resume`` skips those done);
+``--reuse`` adds an earlier run's records of models not run now, so baselines
+are measured once (their fit times then come from that run).
 
 Every fit runs on one thread (``OMP/MKL/OPENBLAS_NUM_THREADS=1``,
 ``torch.set_num_threads(1)``); ``--n-jobs`` folds run in parallel.
