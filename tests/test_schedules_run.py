@@ -5,16 +5,16 @@ import warnings
 
 import numpy as np
 import pytest
-import torch
 from sklearn.exceptions import ConvergenceWarning
 from skorch.callbacks import Callback
 
 from sklearn_dnn import DeepClassifier, DeepRegressor
 from sklearn_dnn._engine import schedules
-from sklearn_dnn._engine.callbacks import Stopper, StopTraining
+from sklearn_dnn._engine.callbacks import Stopper
 from sklearn_dnn._engine.plan import Stopping, prepare
 
 from ._data import classification, regression
+from .test_stopper import run
 
 # ----------------------------------------------------------------------
 # the factors of progress
@@ -170,31 +170,10 @@ def test_bad_values_are_refused_by_name():
 # selecting the epoch
 
 
-class FakeNet:
-    def __init__(self):
-        self.history = []
-        self.module_ = torch.nn.Linear(1, 1, bias=False)
-
-
-def feed(stopper, values, key="valid_score"):
-    net = FakeNet()
-    stopper.on_train_begin(net)
-    for epoch, value in enumerate(values, start=1):
-        net.history.append({"epoch": epoch, key: value})
-        with torch.no_grad():
-            net.module_.weight.fill_(epoch)
-        try:
-            stopper.on_epoch_end(net)
-        except StopTraining:
-            break
-    stopper.on_train_end(net)
-    return net
-
-
 @pytest.mark.parametrize(("best_epoch", "kept"), [("first", 2), ("last", 4)])
 def test_best_epoch_picks_the_first_or_the_last_of_tied_epochs(best_epoch, kept):
     stopper = Stopper("valid_score", 10, 0.0, restore_best=True, best_epoch=best_epoch)
-    net = feed(stopper, [0.5, 0.9, 0.8, 0.9, 0.7])
+    net, _ = run(stopper, [0.5, 0.9, 0.8, 0.9, 0.7], key="valid_score")
     assert stopper.best_epoch_ == kept
     assert net.module_.weight.item() == kept  # those weights restored
     assert [epoch.get("best", False) for epoch in net.history] == [
@@ -204,7 +183,7 @@ def test_best_epoch_picks_the_first_or_the_last_of_tied_epochs(best_epoch, kept)
 
 def test_patience_none_never_stops():
     stopper = Stopper("valid_loss", None, 0.0, restore_best=True)
-    net = feed(stopper, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], key="valid_loss")
+    net, _ = run(stopper, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12])
     assert len(net.history) == 12 and not stopper.stopped_
     assert stopper.best_epoch_ == 1 and net.module_.weight.item() == 1
 
