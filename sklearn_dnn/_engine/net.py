@@ -310,8 +310,9 @@ class TrainingNet(SkorchConventions, NeuralNet):
     matrix that trains (see ``ParameterGroups.decayed_weights``) is
     multiplied by ``1 - lr * weight_decay * weight_decay_factor``, where
     ``lr`` is its parameter group's current rate (lr factors and schedule
-    included) and ``weight_decay_factor`` an attribute (1.0) that a
-    callback may change during training.
+    included) and ``weight_decay_factor`` is 1.0, except while
+    ``weight_decay_schedule`` sets it (see
+    :class:`~sklearn_dnn._engine.callbacks.RunSchedules`).
 
     An ensemble's members train together: each member's loss is the
     weighted mean over its own rows, and the step minimizes the sum of the
@@ -323,10 +324,6 @@ class TrainingNet(SkorchConventions, NeuralNet):
     Callbacks and scorers see the net as skorch's own and scikit-learn's
     would (see :class:`~sklearn_dnn._engine.conventions.SkorchConventions`), so
     skorch's ``EpochScoring("accuracy")``, say, scores the right thing.
-
-    ``weight_decay_factor`` scales the weight decay of the current step:
-    1.0, except while ``weight_decay_schedule`` sets it (see
-    :class:`~sklearn_dnn._engine.callbacks.RunSchedules`).
     """
 
     # The class's value is the default of a net pickled before it existed.
