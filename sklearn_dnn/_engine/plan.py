@@ -331,8 +331,9 @@ def prepare(
     if continuing:
         X = X.astype(estimator._numpy_dtype(), copy=False)
     input_summary = summarize_inputs(X)  # before any row is left out, as a scaler saw X
+    input_settings = architecture.input_settings()
+    width = inputs.encoded_width(**input_settings)  # what the first hidden layer sees
     if settings.pretrained is not None:
-        width = inputs.encoded_width(**architecture.input_settings())
         settings.pretrained.check_input(width, feature_names_in)
         settings.pretrained.check_input_summary(input_summary, feature_names_in)
     if continuing:
@@ -376,8 +377,7 @@ def prepare(
             f"{n_train} training rows. Use a larger batch_size or "
             "batchnorm=False."
         )
-    input_settings = architecture.input_settings()
-    architecture = architecture.sized(inputs.encoded_width(**input_settings), task.n_outputs)
+    architecture = architecture.sized(width, task.n_outputs)
     n_parameters = parameter_count(
         architecture.n_features,
         architecture.hidden_layer_sizes,
