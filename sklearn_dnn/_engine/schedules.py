@@ -84,17 +84,35 @@ def _power_factor(epoch, steps, power):
     return (1.0 + epoch / steps) ** -power
 
 
+def run_steps(schedule, decay_steps, max_epochs):
+    """``decay_steps`` as ``schedule`` uses it: None is relative to the run.
+
+    ``"exponential"``: ``max_epochs``; ``"step"``: one drop, at epoch
+    ``ceil(max_epochs / 2)``; ``"power"``: ``max_epochs / 10``;
+    ``"plateau"``: ``max(1, max_epochs // 20)`` epochs.
+    """
+    if decay_steps is not None:
+        return decay_steps
+    return {
+        "exponential": max_epochs,
+        "step": (math.ceil(max_epochs / 2),),
+        "power": max_epochs / 10,
+        "plateau": max(1, max_epochs // 20),
+    }.get(schedule)
+
+
+def _steps(schedule, settings):
+    return run_steps(schedule, settings["decay_steps"], settings["max_epochs"])
+
+
 def _exponential(settings):
-    steps = settings["decay_steps"]
-    steps = settings["max_epochs"] if steps is None else steps
+    steps = _steps("exponential", settings)
     gamma = settings["decay_rate"] ** (1.0 / steps)
     return LRScheduler(lr_scheduler.ExponentialLR, gamma=gamma)
 
 
 def _step(settings):
-    steps = settings["decay_steps"]
-    if steps is None:
-        steps = (math.ceil(settings["max_epochs"] / 2),)
+    steps = _steps("step", settings)
     if isinstance(steps, Integral):
         return LRScheduler(lr_scheduler.StepLR, step_size=steps, gamma=settings["decay_rate"])
     return LRScheduler(
@@ -105,15 +123,13 @@ def _step(settings):
 
 
 def _power(settings):
-    steps = settings["decay_steps"]
-    steps = settings["max_epochs"] / 10 if steps is None else steps
+    steps = _steps("power", settings)
     factor = partial(_power_factor, steps=steps, power=settings["power_t"])
     return LRScheduler(lr_scheduler.LambdaLR, lr_lambda=factor)
 
 
 def _plateau(settings):
-    steps = settings["decay_steps"]
-    steps = max(1, settings["max_epochs"] // 20) if steps is None else steps
+    steps = _steps("plateau", settings)
     return LRScheduler(
         lr_scheduler.ReduceLROnPlateau,
         monitor=settings["monitor"],
@@ -223,17 +239,14 @@ def final_factor(schedule, decay_rate, decay_steps, power_t, max_epochs):
         return 0.0
     if schedule == "onecycle":
         return ONECYCLE_FINAL_FACTOR
+    steps = run_steps(schedule, decay_steps, max_epochs)
     if schedule == "exponential":
-        steps = max_epochs if decay_steps is None else decay_steps
         return decay_rate ** (max_epochs / steps)
     if schedule == "step":
-        if decay_steps is None:
-            return decay_rate
-        if isinstance(decay_steps, Integral):
-            return decay_rate ** (max_epochs // decay_steps)
-        return decay_rate ** sum(1 for epoch in decay_steps if epoch <= max_epochs)
+        if isinstance(steps, Integral):
+            return decay_rate ** (max_epochs // steps)
+        return decay_rate ** sum(1 for epoch in steps if epoch <= max_epochs)
     if schedule == "power":
-        steps = max_epochs / 10 if decay_steps is None else decay_steps
         return _power_factor(max_epochs, steps, power_t)
     return None
 
