@@ -25,7 +25,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 from skorch.callbacks import Checkpoint, LoadInitState
 
-from sklearn_dnn import DeepClassifier
+from sklearn_dnn import DeepClassifier, classic_playbook
 
 # CI sets SKLEARN_DNN_QUICK=1: a few epochs show that the script runs; the
 # numbers it then prints are not the documented ones.
@@ -48,7 +48,12 @@ def main():
     )
     scaler = StandardScaler().fit(X_train)
     X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
-    settings = dict(hidden_layer_sizes=(100, 100), batch_size=50, random_state=0)
+    # A constant rate (the classic playbook's): a run resumed from a checkpoint goes on as one
+    # uninterrupted run would, where a schedule planned over max_epochs would start again.
+    settings = classic_playbook(
+        DeepClassifier, hidden_layer_sizes=(100, 100), batch_size=50, random_state=0
+    )
+    del settings["max_epochs"]  # each run names its own
 
     with tempfile.TemporaryDirectory() as folder:
         # monitor=None: save at the end of every epoch.

@@ -43,7 +43,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sklearn_dnn import DeepRegressor, predict_uncertainty
+from sklearn_dnn import DeepRegressor, classic_playbook, predict_uncertainty
 
 # CI sets SKLEARN_DNN_QUICK=1: a few epochs show that the script runs; the
 # numbers it then prints are not the documented ones.
@@ -66,7 +66,15 @@ def summary(y, lower, upper):
 def model(max_epochs, **params):
     # A lighter l2 than the default 0.01, which smooths this function too much.
     return DeepRegressor(
-        ensemble_size=5, l2=1e-4, max_epochs=max_epochs, n_threads=1, random_state=0, **params
+        **classic_playbook(
+            DeepRegressor,
+            ensemble_size=5,
+            l2=1e-4,
+            max_epochs=max_epochs,
+            n_threads=1,
+            random_state=0,
+            **params,
+        )
     )
 
 

@@ -39,13 +39,14 @@ from sklearn.model_selection import train_test_split  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 from torch import nn  # noqa: E402
 
-from sklearn_dnn import DeepClassifier, GradientHealthWarning  # noqa: E402
+from sklearn_dnn import DeepClassifier, GradientHealthWarning, classic_playbook  # noqa: E402
 
 OUTPUT = Path(__file__).parent / "output"
 # CI sets SKLEARN_DNN_QUICK=1: a few epochs show that the script runs; the
 # numbers it then prints are not the documented ones.
 QUICK = os.environ.get("SKLEARN_DNN_QUICK") == "1"
 EPOCHS = 3 if QUICK else 20
+
 
 NETWORKS = {
     "sigmoid, N(0, 1) init": dict(activation="sigmoid", initializer=nn.init.normal_),
@@ -71,17 +72,20 @@ def main():
     print(f"{'network':<26} {'test accuracy':>13} {'input/output gradient':>22}")
     for (name, params), ax in zip(NETWORKS.items(), axes.ravel(), strict=True):
         model = DeepClassifier(
-            hidden_layer_sizes=(100,) * 10,
-            optimizer="sgd",
-            learning_rate=0.01,
-            momentum=0.9,
-            batch_size=128,
-            max_epochs=EPOCHS,
-            early_stopping=False,  # all EPOCHS epochs, on every training row
-            l2=0.0,
-            diagnostics=True,
-            random_state=0,
-            **params,
+            **classic_playbook(
+                DeepClassifier,
+                hidden_layer_sizes=(100,) * 10,
+                optimizer="sgd",
+                learning_rate=0.01,
+                momentum=0.9,
+                batch_size=128,
+                max_epochs=EPOCHS,
+                early_stopping=False,  # all EPOCHS epochs, on every training row
+                l2=0.0,
+                diagnostics=True,
+                random_state=0,
+                **params,
+            )
         )
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("ignore", ConvergenceWarning)

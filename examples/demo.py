@@ -1,8 +1,8 @@
 """Train DeepClassifier on digits and DeepRegressor on diabetes; print the scores.
 
 Both data sets ship with scikit-learn. Each model sits in a Pipeline after
-a StandardScaler and is compared with scikit-learn's own MLP on the same
-75/25 split.
+a StandardScaler and is compared with scikit-learn's own MLP, and with the
+settings of 0.1 (``classic_playbook``), on the same 75/25 split.
 
 Run: python examples/demo.py   (SKLEARN_DNN_QUICK=1: a few epochs, for CI)
 """
@@ -18,7 +18,7 @@ from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sklearn_dnn import DeepClassifier, DeepRegressor
+from sklearn_dnn import DeepClassifier, DeepRegressor, classic_playbook
 
 # CI sets SKLEARN_DNN_QUICK=1: a few epochs show that the script runs; the
 # numbers it then prints are not the documented ones.
@@ -48,7 +48,12 @@ def main():
         MLPClassifier(max_iter=5 if QUICK else 500, random_state=0),
         *split,
     )
-    print(f"  DeepClassifier trained {deep[-1].n_iter_} epochs")
+    evaluate(
+        "DeepClassifier(classic playbook)",
+        DeepClassifier(**classic_playbook(DeepClassifier, random_state=0, **EPOCHS)),
+        *split,
+    )
+    print(f"  DeepClassifier() trained {deep[-1].n_iter_} epochs")
 
     X, y = load_diabetes(return_X_y=True)
     split = train_test_split(X, y, test_size=0.25, random_state=0)
@@ -57,6 +62,11 @@ def main():
     evaluate(
         "MLPRegressor(max_iter=2000)",
         MLPRegressor(max_iter=5 if QUICK else 2000, random_state=0),
+        *split,
+    )
+    evaluate(
+        "DeepRegressor(classic playbook)",
+        DeepRegressor(**classic_playbook(DeepRegressor, random_state=0, **EPOCHS)),
         *split,
     )
 

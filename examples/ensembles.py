@@ -30,7 +30,7 @@ from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.metrics import roc_auc_score  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
 
-from sklearn_dnn import DeepClassifier, DeepRegressor  # noqa: E402
+from sklearn_dnn import DeepClassifier, DeepRegressor, classic_playbook  # noqa: E402
 
 OUTPUT = Path(__file__).parent / "output"
 # CI sets SKLEARN_DNN_QUICK=1: a few epochs show that the script runs; the
@@ -55,9 +55,22 @@ def shift():
     X_all = np.concatenate([X_test, X_unseen])
     is_unseen = np.r_[np.zeros(len(X_test)), np.ones(len(X_unseen))]
     contenders = {
-        "one network": (DeepClassifier(**EPOCHS, random_state=0), None),
-        "MC dropout (0.2)": (DeepClassifier(dropout=0.2, **EPOCHS, random_state=0), "dropout"),
-        "ensemble of 5": (DeepClassifier(ensemble_size=5, **EPOCHS, random_state=0), "ensemble"),
+        "one network": (
+            DeepClassifier(**classic_playbook(DeepClassifier, **EPOCHS, random_state=0)),
+            None,
+        ),
+        "MC dropout (0.2)": (
+            DeepClassifier(
+                **classic_playbook(DeepClassifier, dropout=0.2, **EPOCHS, random_state=0)
+            ),
+            "dropout",
+        ),
+        "ensemble of 5": (
+            DeepClassifier(
+                **classic_playbook(DeepClassifier, ensemble_size=5, **EPOCHS, random_state=0)
+            ),
+            "ensemble",
+        ),
     }
     print(
         f"Shift: trained on {len(X_train)} images of the digits 0-4; "
@@ -115,8 +128,14 @@ def regression_bands():
     grid = np.linspace(-3, 3, 400)[:, None]
     inside, outside = np.abs(grid[:, 0]) <= 1, np.abs(grid[:, 0]) >= 2
     contenders = {
-        "MC dropout (0.2)": (DeepRegressor(dropout=0.2, **common), "dropout"),
-        "ensemble of 5": (DeepRegressor(ensemble_size=5, **common), "ensemble"),
+        "MC dropout (0.2)": (
+            DeepRegressor(**classic_playbook(DeepRegressor, dropout=0.2, **common)),
+            "dropout",
+        ),
+        "ensemble of 5": (
+            DeepRegressor(**classic_playbook(DeepRegressor, ensemble_size=5, **common)),
+            "ensemble",
+        ),
     }
     print("Regression, y = sin(3x) + noise (std 0.1), trained on x in [-1, 1]:")
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.5), sharey=True)

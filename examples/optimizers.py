@@ -31,7 +31,7 @@ from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
-from sklearn_dnn import DeepClassifier  # noqa: E402
+from sklearn_dnn import DeepClassifier, classic_playbook  # noqa: E402
 
 OUTPUT = Path(__file__).parent / "output"
 # CI sets SKLEARN_DNN_QUICK=1: a few epochs show that the script runs; the
@@ -49,6 +49,7 @@ COMMON = dict(
     n_threads=1,  # small networks train fastest on one core
     random_state=0,
 )
+
 
 OPTIMIZERS = {
     "SGD (lr 0.01)": dict(optimizer="sgd", learning_rate=0.01, momentum=0.0),
@@ -76,7 +77,7 @@ SCHEDULES = {
 
 
 def train(params, X_train, X_test, y_train, y_test):
-    model = DeepClassifier(**COMMON, **params)
+    model = DeepClassifier(**classic_playbook(DeepClassifier, **{**COMMON, **params}))
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)  # max_epochs is reached on purpose
@@ -132,9 +133,9 @@ def main():
     axes[1, 0].set_title("Learning rate per epoch")
     axes[1, 0].legend(fontsize="small")
 
-    finder = DeepClassifier(**{**COMMON, **SGD_MOMENTUM}).find_learning_rate(
-        data[0], data[2], n_steps=20 if QUICK else 100
-    )
+    finder = DeepClassifier(
+        **classic_playbook(DeepClassifier, **{**COMMON, **SGD_MOMENTUM})
+    ).find_learning_rate(data[0], data[2], n_steps=20 if QUICK else 100)
     print("3. Learning-rate range test, SGD with momentum 0.9:")
     print(
         f"  {len(finder.lrs)} mini-batches from {finder.lrs[0]:.1e} to {finder.lrs[-1]:.2g}; "

@@ -33,7 +33,7 @@ from sklearn.metrics import log_loss  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
-from sklearn_dnn import DeepClassifier  # noqa: E402
+from sklearn_dnn import DeepClassifier, classic_playbook  # noqa: E402
 
 OUTPUT = Path(__file__).parent / "output"
 # CI sets SKLEARN_DNN_QUICK=1: a few epochs show that the script runs; the
@@ -51,6 +51,7 @@ COMMON = dict(
     n_threads=1,  # small networks train fastest on one core
     random_state=0,
 )
+
 
 # Strengths from a small scan on this data; GridSearchCV would pick them
 # by cross-validation.
@@ -86,7 +87,9 @@ def make_data():
 def fit(params, X_train, y_train):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        return DeepClassifier(**{**COMMON, **params}).fit(X_train, y_train)
+        return DeepClassifier(**classic_playbook(DeepClassifier, **{**COMMON, **params})).fit(
+            X_train, y_train
+        )
 
 
 def main():

@@ -26,7 +26,7 @@ from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
-from sklearn_dnn import DeepClassifier  # noqa: E402
+from sklearn_dnn import DeepClassifier, classic_playbook  # noqa: E402
 
 OUTPUT = Path(__file__).parent / "output"
 # CI sets SKLEARN_DNN_QUICK=1: a few epochs show that the script runs; the
@@ -43,11 +43,14 @@ def main():
     task_a = y < 8
     if QUICK:
         print("SKLEARN_DNN_QUICK=1: a few epochs only; these are not the documented numbers.")
-    model_a = DeepClassifier(  # trained on all of task A, as the playbook's experiment does
-        hidden_layer_sizes=(100, 100),
-        early_stopping=False,
-        max_epochs=5 if QUICK else 200,
-        random_state=0,
+    model_a = DeepClassifier(
+        **classic_playbook(
+            DeepClassifier,  # trained on all of task A, as the playbook's experiment does
+            hidden_layer_sizes=(100, 100),
+            early_stopping=False,
+            max_epochs=5 if QUICK else 200,
+            random_state=0,
+        )
     )
     model_a.fit(X[task_a], y[task_a])
     print(
@@ -56,7 +59,10 @@ def main():
     )
 
     X_b, y_b = X[~task_a], y[~task_a]
-    settings = dict(learning_rate=1e-2, max_epochs=5 if QUICK else 60, random_state=0)
+    # The book's training settings (from_pretrained takes the architecture from model_a).
+    book = {k: v for k, v in classic_playbook(DeepClassifier).items() if k != "activation"}
+    book.pop("hidden_layer_sizes")
+    settings = dict(book, learning_rate=1e-2, max_epochs=5 if QUICK else 60, random_state=0)
     scratch_scores, reused_scores = [], []
     print(
         f"Task B (8 vs 9), {N_LABELLED} labelled images, accuracy on the other "
@@ -67,7 +73,9 @@ def main():
         X_train, X_test, y_train, y_test = train_test_split(
             X_b, y_b, train_size=N_LABELLED, stratify=y_b, random_state=seed
         )
-        scratch = DeepClassifier(hidden_layer_sizes=(100, 100), **settings)
+        scratch = DeepClassifier(
+            **classic_playbook(DeepClassifier, hidden_layer_sizes=(100, 100), **settings)
+        )
         scratch.fit(X_train, y_train)
         reused = DeepClassifier.from_pretrained(
             model_a, unfreeze_after=2 if QUICK else 20, **settings

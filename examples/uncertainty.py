@@ -25,7 +25,7 @@ from sklearn.metrics import log_loss  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
-from sklearn_dnn import DeepClassifier, DeepRegressor  # noqa: E402
+from sklearn_dnn import DeepClassifier, DeepRegressor, classic_playbook  # noqa: E402
 
 OUTPUT = Path(__file__).parent / "output"
 # CI sets SKLEARN_DNN_QUICK=1: a few epochs show that the script runs; the
@@ -38,13 +38,16 @@ def regression_band():
     x = rng.uniform(-1, 1, size=(300, 1))
     y = np.sin(3 * x[:, 0]) + 0.1 * rng.normal(size=300)
     reg = DeepRegressor(
-        hidden_layer_sizes=(128, 128),
-        activation="relu",
-        l2=0.0,
-        dropout=0.2,
-        learning_rate=3e-3,
-        max_epochs=5 if QUICK else 150,
-        random_state=0,
+        **classic_playbook(
+            DeepRegressor,
+            hidden_layer_sizes=(128, 128),
+            activation="relu",
+            l2=0.0,
+            dropout=0.2,
+            learning_rate=3e-3,
+            max_epochs=5 if QUICK else 150,
+            random_state=0,
+        )
     ).fit(x, y)
     grid = np.linspace(-3, 3, 400)[:, None]
     result = reg.predict_uncertainty(grid, n_samples=20 if QUICK else 200, random_state=0)
@@ -82,7 +85,13 @@ def entropy_of_right_and_wrong():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         clf = DeepClassifier(
-            dropout=0.3, early_stopping=False, max_epochs=5 if QUICK else 200, random_state=0
+            **classic_playbook(
+                DeepClassifier,
+                dropout=0.3,
+                early_stopping=False,
+                max_epochs=5 if QUICK else 200,
+                random_state=0,
+            )
         )
         clf.fit(X_train, y_train)
     result = clf.predict_uncertainty(X_test, n_samples=10 if QUICK else 100, random_state=0)

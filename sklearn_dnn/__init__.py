@@ -11,7 +11,7 @@ from ._lr_finder import LearningRateFinder, RangeTestResult
 from ._nn.activations import ACTIVATIONS
 from ._nn.initializers import INITIALIZERS
 from ._nn.mlp import MLP
-from ._presets import tabular_recipe
+from ._presets import classic_playbook, tabular_recipe
 from ._pretrained import PretrainedLayers
 from ._regressor import DeepRegressor
 from ._uncertainty import ClassificationUncertainty, RegressionUncertainty
@@ -48,6 +48,7 @@ __all__ = [
     "PretrainedInputWarning",
     "TrainingDivergedError",
     "find_learning_rate",
+    "classic_playbook",
     "tabular_recipe",
     "predict_uncertainty",
 ]

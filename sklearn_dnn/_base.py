@@ -40,6 +40,7 @@ from ._inputs import prediction_codes, validate_inputs
 from ._inspection import InspectionMixin
 from ._nn.architecture import Architecture
 from ._persistence import PersistenceMixin
+from ._presets import classic_playbook
 from ._pretrained import TransferMixin
 from ._uncertainty import UncertaintyMixin
 from ._warnings import warn
@@ -199,10 +200,13 @@ class BaseDeepEstimator(
         self.callbacks = callbacks
 
     def __setstate__(self, state):
-        # A model pickled before a hyperparameter existed (0.1.0's) takes its default.
+        # A model pickled before a hyperparameter existed (0.1.0's) takes the
+        # value it was trained with: the classic playbook's (0.1's defaults)
+        # where that names one, the default otherwise (a feature then absent).
+        trained_with = classic_playbook(type(self))
         for name, param in inspect.signature(type(self).__init__).parameters.items():
             if param.kind is inspect.Parameter.KEYWORD_ONLY:
-                state.setdefault(name, param.default)
+                state.setdefault(name, trained_with.get(name, param.default))
         super().__setstate__(state)
 
     # ------------------------------------------------------------------

@@ -47,13 +47,13 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
 
     Notes
     -----
-    The defaults were chosen on the project's benchmark of 12 real
-    classification data sets (``benchmarks/bench_quality.py``; the
-    ablation table is in the guide's "Defaults, and why"): with
-    ``early_stopping="auto"`` a validation set is held out from 100 rows
-    on and the best epoch's weights are kept, which matched or beat
-    scikit-learn's MLP on 11 of 12 sets in a third of its fit time;
-    ``l2=1e-3`` was the best penalty among 0, 1e-5, 1e-4, 1e-3 and 3e-3.
+    The defaults are the 2024 tabular-MLP recipe (``tabular_recipe``),
+    chosen on the project's benchmark of 29 real data sets
+    (``benchmarks/bench_quality.py``; the guide's "Defaults, and why"): on
+    its 15 classification sets, mean accuracy 0.893 and log-loss 0.266,
+    against scikit-learn's MLP's 0.884 and 0.378 and gradient boosting's
+    0.892 and 0.304, with no set lost to the MLP, at 1.2 times its fit
+    time. The settings of 0.1 are ``classic_playbook(DeepClassifier)``.
 
     See Also
     --------
@@ -90,31 +90,31 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
         dropout=0.0,
         dropout_schedule=None,
         categorical_features="from_dtype",
-        numeric_scaling="auto",
-        numeric_embedding=None,
+        numeric_scaling="robust",
+        numeric_embedding="piecewise",
         embedding_size=16,
-        feature_scaling=False,
+        feature_scaling=True,
         ensemble_size=1,
         bootstrap=False,
         optimizer="adam",
-        learning_rate=1e-3,
+        learning_rate=2e-3,
         lr_factors=None,
         momentum=0.9,
         nesterov=False,
-        betas=(0.9, 0.999),
-        schedule=None,
+        betas=(0.9, 0.95),
+        schedule="cosine",
         decay_rate=0.1,
-        decay_steps=10,
+        decay_steps=None,
         power_t=1.0,
         warmup=0.0,
         l1=0.0,
-        l2=1e-3,
+        l2=0.0,
         weight_decay=0.0,
         max_norm=None,
         clip_grad_norm=None,
         weight_decay_schedule=None,
         batch_size="auto",
-        max_epochs=200,
+        max_epochs=60,
         early_stopping="auto",
         validation_fraction=0.1,
         calibration_fraction=None,

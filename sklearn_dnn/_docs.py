@@ -70,7 +70,10 @@ coefs_ : list of ndarray
     The weight matrix of each layer, input side first, as scikit-learn's
     MLP: ``coefs_[i]`` has shape (n_in, n_out). For an ensemble
     (``ensemble_size > 1``) each has a leading member axis, (ensemble_size,
-    n_in, n_out). Only the Linear layers: batch normalization and dropout
+    n_in, n_out). The first layer reads the encoded inputs (``module_.inputs``:
+    numeric embeddings, categorical embeddings, missing indicators), so with
+    the default piecewise embeddings ``coefs_[0]`` has more rows than X has
+    columns. Only the Linear layers: batch normalization and dropout
     are not in it, and a regressor's network outputs the standardized
     target (``predict`` maps it back). A copy, read from ``module_``.
 

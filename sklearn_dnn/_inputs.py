@@ -24,17 +24,21 @@ dependency).
 """
 
 import copy
+import dataclasses
 from dataclasses import dataclass
+from numbers import Real
 
 import numpy as np
 from scipy import sparse
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import check_array, validate_data
 
 from ._numeric_inputs import (
     EMBEDDED_WIDTH,
     more_than_two_values,
     quantile_bins,
+    quantiles,
     robust_statistics,
+    row_counts,
     sparse_statistics,
 )
 
@@ -413,7 +417,8 @@ def describe(X, categorical_features, numeric_scaling, n_bins=None):
     is ``"auto"`` (standardize the numeric columns of a DataFrame),
     ``"standard"``, ``"robust"`` or None. ``n_bins``: the most quantile bins of
     each continuous column, for ``numeric_embedding="piecewise"``; None
-    fits none.
+    fits none. The numeric statistics count every row once:
+    :func:`weigh_statistics` fits them again for weighted rows.
     """
     frame = _frame_kind(X)
     n_columns = X.shape[1]
@@ -434,23 +439,8 @@ def describe(X, categorical_features, numeric_scaling, n_bins=None):
                 "matrix dense. Use numeric_scaling=None, 'auto' or 'robust' (which divides "
                 "without centring) with sparse X."
             )
-        empty = np.zeros(n_columns)
-        robust = numeric_scaling == "robust"
-        continuous, scale, bins = sparse_statistics(X, robust, n_bins)
-        description = InputDescription(
-            names,
-            None,
-            tuple(range(n_columns)),
-            (),
-            (),
-            empty,
-            (),
-            empty if robust else None,  # not centred: zeros stay zeros
-            scale if robust else None,
-            continuous=continuous,
-            clipped=continuous if robust else (),
-            bins=bins,
-        )
+        statistics = _sparse_statistics(X, numeric_scaling, n_bins, None)
+        description = InputDescription(names, None, tuple(range(n_columns)), (), (), **statistics)
         return description, X
     columns = _columns(X, names, frame)
     kinds = [_column_kind(column) for column in columns]
@@ -485,7 +475,82 @@ def describe(X, categorical_features, numeric_scaling, n_bins=None):
             codes[:, j] = _category_values(columns[j], names[j]).astype(np.float64)
         else:
             codes[:, j] = _numeric_values(columns[j], names[j], frame)
-    values = codes[:, list(numeric)]
+    statistics = _dense_statistics(
+        codes[:, list(numeric)], names, numeric, scaled, numeric_scaling, n_bins, None
+    )
+    description = InputDescription(
+        names,
+        frame,
+        numeric,
+        categorical,
+        tuple(categories),
+        kinds=tuple(kinds[j] for j in categorical),
+        **statistics,
+    )
+    if frame is None and not categorical:
+        return description, X  # the validated array as it is (its dtype kept)
+    return description, codes
+
+
+def weigh_statistics(description, codes, numeric_scaling, n_bins, sample_weight):
+    """``description`` with its numeric statistics fitted on rows weighed by ``sample_weight``.
+
+    ``codes`` are the training rows as :func:`describe` returned them;
+    ``sample_weight`` the weights of the loss (class weights included).
+    Every statistic counts a row as often as its weight says (see
+    :func:`~sklearn_dnn._numeric_inputs.row_counts`): a row of weight 0
+    as none, one of weight 2 as two copies. Uniform weights change nothing.
+    """
+    counts = row_counts(sample_weight)
+    if counts is None:
+        return description
+    if sparse.issparse(codes):
+        statistics = _sparse_statistics(codes, numeric_scaling, n_bins, counts)
+    else:
+        scaled = numeric_scaling == "standard" or (
+            numeric_scaling == "auto" and description.frame is not None
+        )
+        numeric = description.numeric
+        statistics = _dense_statistics(
+            np.asarray(codes)[:, list(numeric)],
+            description.names,
+            numeric,
+            scaled,
+            numeric_scaling,
+            n_bins,
+            counts,
+        )
+    return dataclasses.replace(description, **statistics)
+
+
+def _sparse_statistics(X, numeric_scaling, n_bins, counts):
+    """The numeric fields of a sparse matrix's description; ``counts`` of the rows or None."""
+    robust = numeric_scaling == "robust"
+    if counts is not None:
+        kept = counts > 0
+        X, counts = X[np.flatnonzero(kept)], counts[kept]
+    continuous, scale, bins = sparse_statistics(X, robust, n_bins, counts)
+    empty = np.zeros(X.shape[1])
+    return dict(
+        medians=empty,
+        missing=(),
+        mean=empty if robust else None,  # not centred: zeros stay zeros
+        scale=scale if robust else None,
+        continuous=continuous,
+        clipped=continuous if robust else (),
+        bins=bins,
+    )
+
+
+def _dense_statistics(values, names, numeric, scaled, numeric_scaling, n_bins, counts):
+    """The numeric fields of a description, from the numeric columns' ``values`` (NaN missing).
+
+    ``counts`` of the rows (see :func:`~sklearn_dnn._numeric_inputs.row_counts`),
+    or None to count each once.
+    """
+    if counts is not None:
+        kept = counts > 0
+        values, counts = values[kept], counts[kept]
     observed = ~np.isnan(values)
     empty = ~observed.any(axis=0)
     if empty.any():
@@ -494,37 +559,33 @@ def describe(X, categorical_features, numeric_scaling, n_bins=None):
             f"Column {name!r} has no values in the training rows (all are missing): "
             "drop it, or give it values."
         )
-    medians = np.nanmedian(values, axis=0) if values.size else np.zeros(0)
+    medians = np.array(
+        [
+            quantiles(values[seen, i], 0.5, None if counts is None else counts[seen])
+            for i, seen in enumerate(observed.T)
+        ]
+    )
     missing = tuple(int(i) for i in np.flatnonzero(~observed.all(axis=0)))
     continuous = tuple(int(i) for i in np.flatnonzero(more_than_two_values(values)))
     mean = scale = None
     needed = scaled or numeric_scaling == "robust" or n_bins
     filled = np.where(observed, values, medians) if needed else None
     if numeric_scaling == "robust":
-        mean, scale = robust_statistics(filled, continuous)
+        mean, scale = robust_statistics(filled, continuous, counts)
     elif scaled:
-        mean = filled.mean(axis=0)
-        scale = filled.std(axis=0)
+        mean = np.average(filled, axis=0, weights=counts)
+        scale = np.sqrt(np.average((filled - mean) ** 2, axis=0, weights=counts))
         scale[scale == 0] = 1.0
-    bins = tuple(quantile_bins(filled[:, i], n_bins) for i in continuous) if n_bins else ()
-    description = InputDescription(
-        names,
-        frame,
-        numeric,
-        categorical,
-        tuple(categories),
-        medians,
-        missing,
-        mean,
-        scale,
-        tuple(kinds[j] for j in categorical),
+    bins = tuple(quantile_bins(filled[:, i], n_bins, counts) for i in continuous) if n_bins else ()
+    return dict(
+        medians=medians,
+        missing=missing,
+        mean=mean,
+        scale=scale,
         continuous=continuous,
         clipped=continuous if numeric_scaling == "robust" else (),
         bins=bins,
     )
-    if frame is None and not categorical:
-        return description, X  # the validated array as it is (its dtype kept)
-    return description, codes
 
 
 # ----------------------------------------------------------------------
@@ -537,6 +598,30 @@ def _check_sparse_finite(X):
             "Input X contains NaN. Missing values are supported in dense X only: "
             "impute them, or densify X."
         )
+
+
+def check_sample_weight(sample_weight, n_samples, name="sample_weight"):
+    """Sample weights as a float64 array of shape (n_samples,), checked.
+
+    Raises a ValueError for a wrong shape, non-finite or negative values,
+    or weights that are all zero; ``name`` is the argument the messages name.
+    """
+    if sample_weight is None:
+        return np.ones(n_samples, dtype=np.float64)
+    if isinstance(sample_weight, Real) and not isinstance(sample_weight, bool):
+        sample_weight = np.full(n_samples, sample_weight, dtype=np.float64)
+    weight = check_array(sample_weight, ensure_2d=False, dtype=np.float64, input_name=name)
+    if weight.ndim != 1:
+        raise ValueError(f"Sample weights must be 1D array or scalar; got {weight.ndim} dims.")
+    if weight.shape != (n_samples,):
+        raise ValueError(f"{name}.shape == {weight.shape}, expected {(n_samples,)}!")
+    if (weight < 0).any():
+        raise ValueError(f"Negative values in data passed to `{name}`.")
+    if not (weight > 0).any():
+        raise ValueError(
+            f"Sample weights must contain at least one non-zero number; all of {name} are zero."
+        )
+    return weight
 
 
 def validate_inputs(estimator, target, X, y, reset, description, kwargs):
@@ -577,9 +662,22 @@ def validate_inputs(estimator, target, X, y, reset, description, kwargs):
 
 def _describe(X, estimator):
     """:func:`describe` ``X`` with ``estimator``'s settings."""
+    return describe(
+        X, estimator.categorical_features, estimator.numeric_scaling, _n_bins(estimator)
+    )
+
+
+def _n_bins(estimator):
+    """The most quantile bins per column: ``embedding_size`` for piecewise embeddings, else None."""
     piecewise = getattr(estimator, "numeric_embedding", None) == "piecewise"
-    n_bins = int(estimator.embedding_size) if piecewise else None
-    return describe(X, estimator.categorical_features, estimator.numeric_scaling, n_bins)
+    return int(estimator.embedding_size) if piecewise else None
+
+
+def weigh_inputs(description, codes, estimator, sample_weight):
+    """:func:`weigh_statistics` with ``estimator``'s settings."""
+    return weigh_statistics(
+        description, codes, estimator.numeric_scaling, _n_bins(estimator), sample_weight
+    )
 
 
 def prediction_codes(estimator, description, X, dtype_kwargs):

@@ -16,7 +16,9 @@ embeddings for numerical features in tabular deep learning" (NeurIPS 2022):
   quantile bins of each continuous column.
 
 A sparse matrix's columns are read with their implicit zeros, without
-making them dense (:func:`sparse_column_quantiles`).
+making them dense. With ``sample_weight`` every statistic counts a row as
+many times as its weight (:func:`row_counts`): a row of weight 2 counts as
+two rows, one of weight 0 as none, as in the loss.
 """
 
 import numpy as np
@@ -59,65 +61,91 @@ def _robust_scale(q25, q75, low, high):
     return np.where(scale > 0, scale, 1.0)
 
 
-def robust_statistics(filled, continuous):
+def row_counts(sample_weight):
+    """How many times each row counts in the input statistics; None for once each.
+
+    The weights divided by the smallest positive one: a row of weight 2
+    beside rows of weight 1 counts as two copies of itself, exactly, and
+    scaling every weight changes nothing. Uniform weights give None: every
+    row once. Rows of weight 0 count 0 times.
+    """
+    if sample_weight is None:
+        return None
+    weight = np.asarray(sample_weight, dtype=np.float64)
+    positive = weight[weight > 0]
+    if np.all(positive == positive[0]):
+        return None if positive.size == weight.size else (weight > 0).astype(np.float64)
+    return weight / positive.min()
+
+
+def quantiles(values, q, counts=None):
+    """Quantiles ``q`` of the 1-D ``values`` (no NaN), as ``np.quantile`` has them.
+
+    ``counts``: how many times each value counts (see :func:`row_counts`);
+    the result is that of ``np.quantile`` on the values repeated so, by
+    linear interpolation between the order statistics around ``q * (n - 1)``.
+    """
+    if counts is None or np.all(counts == 1):
+        return np.quantile(values, q)
+    order = np.argsort(values, kind="stable")
+    ordered, cumulative = values[order], np.cumsum(counts[order])
+    position = np.clip(np.asarray(q, dtype=np.float64) * (cumulative[-1] - 1), 0.0, None)
+    low, high = np.floor(position), np.ceil(position)
+    last = len(ordered) - 1
+
+    def element(k):  # the k-th smallest of the repeated values
+        return ordered[np.minimum(np.searchsorted(cumulative, k, side="right"), last)]
+
+    below, above, fraction = element(low), element(high), position - low
+    step = above - below  # numpy's interpolation, rounded as np.quantile rounds it
+    return np.where(fraction >= 0.5, above - step * (1 - fraction), below + step * fraction)
+
+
+def robust_statistics(filled, continuous, counts=None):
     """Centre and scale of robust scaling for the columns of ``filled`` (no NaN left).
 
     Continuous columns (indices in ``continuous``) get their median and
-    robust scale; the others 0 and 1, so they pass unchanged.
+    robust scale; the others 0 and 1, so they pass unchanged. ``counts``:
+    see :func:`row_counts`.
     """
     n_columns = filled.shape[1]
     center, scale = np.zeros(n_columns), np.ones(n_columns)
-    index = list(continuous)
-    if index:
-        columns = filled[:, index]
-        q25, q50, q75 = np.quantile(columns, [0.25, 0.5, 0.75], axis=0)
-        center[index] = q50
-        scale[index] = _robust_scale(q25, q75, columns.min(axis=0), columns.max(axis=0))
+    for i in continuous:
+        column = filled[:, i]
+        q25, q50, q75 = quantiles(column, [0.25, 0.5, 0.75], counts)
+        center[i] = q50
+        scale[i] = _robust_scale(q25, q75, column.min(), column.max())
     return center, scale
 
 
-def quantile_bins(column, n_bins):
+def quantile_bins(column, n_bins, counts=None):
     """The edges of at most ``n_bins`` quantile bins of a column's values (ascending, unique)."""
-    return np.unique(np.quantile(column, np.linspace(0.0, 1.0, n_bins + 1)))
+    return np.unique(quantiles(column, np.linspace(0.0, 1.0, n_bins + 1), counts))
 
 
 # ----------------------------------------------------------------------
 # sparse matrices: the stored values and the implicit zeros of a column
 
 
-def _sparse_columns(X):
-    """Each column of a scipy sparse ``X`` as (its stored values sorted, its implicit zeros)."""
-    csc = X.tocsc()
-    n = X.shape[0]
-    for j in range(X.shape[1]):
-        stored = np.sort(csc.data[csc.indptr[j] : csc.indptr[j + 1]])
-        yield stored, n - len(stored)
+def _sparse_columns(X, counts):
+    """Each column of a scipy sparse ``X``: its values and their counts, the implicit zeros last.
 
-
-def sparse_column_quantiles(stored, n_zeros, q):
-    """Quantiles ``q`` (linear interpolation, as ``np.quantile``) of a sparse column.
-
-    ``stored`` are its stored values, sorted; ``n_zeros`` its implicit zeros.
+    ``counts`` of the rows (None: once each); a column without implicit
+    zeros has no zero entry added.
     """
-    n = len(stored) + n_zeros
-    below = np.searchsorted(stored, 0.0, side="left")  # stored values < 0
-
-    if len(stored) == 0:
-        return np.zeros(len(np.atleast_1d(q)))
-    last = len(stored) - 1
-
-    def element(k):  # the k-th smallest value of the whole column
-        before = stored[np.clip(k, 0, last)]
-        after = stored[np.clip(k - n_zeros, 0, last)]
-        return np.where(k < below, before, np.where(k < below + n_zeros, 0.0, after))
-
-    position = np.asarray(q, dtype=np.float64) * (n - 1)
-    low = np.floor(position).astype(np.int64)
-    high = np.ceil(position).astype(np.int64)
-    return element(low) + (position - low) * (element(high) - element(low))
+    csc = X.tocsc()
+    n = X.shape[0] if counts is None else counts.sum()
+    for j in range(X.shape[1]):
+        span = slice(csc.indptr[j], csc.indptr[j + 1])
+        stored = csc.data[span]
+        own = np.ones(len(stored)) if counts is None else counts[csc.indices[span]]
+        zeros = n - own.sum()
+        if zeros > 0 and len(stored) < X.shape[0]:
+            stored, own = np.append(stored, 0.0), np.append(own, zeros)
+        yield stored, own
 
 
-def sparse_statistics(X, robust, n_bins):
+def sparse_statistics(X, robust, n_bins, counts=None):
     """Continuous columns, robust scale and quantile bins of a sparse ``X``'s columns.
 
     Returns ``(continuous, scale, bins)``: the indices of the columns with
@@ -125,23 +153,17 @@ def sparse_statistics(X, robust, n_bins):
     robust scale of every column (1 for the others, and for all without
     ``robust``), and the bin edges of each continuous column (empty
     without ``n_bins``). Robust scaling of a sparse matrix does not
-    centre: zeros stay zeros.
+    centre: zeros stay zeros. ``counts``: see :func:`row_counts`.
     """
     continuous, bins = [], []
     scale = np.ones(X.shape[1])
-    for j, (stored, n_zeros) in enumerate(_sparse_columns(X)):
-        distinct = np.unique(stored)
-        n_distinct = len(distinct) + (n_zeros > 0 and not np.any(distinct == 0))
-        if n_distinct <= 2:
+    for j, (values, own) in enumerate(_sparse_columns(X, counts)):
+        if len(np.unique(values)) <= 2:
             continue
         continuous.append(j)
         if robust:
-            q25, q75 = sparse_column_quantiles(stored, n_zeros, [0.25, 0.75])
-            low, high = min(stored[0], 0.0), max(stored[-1], 0.0)
-            if n_zeros == 0:
-                low, high = stored[0], stored[-1]
-            scale[j] = _robust_scale(q25, q75, low, high)
+            q25, q75 = quantiles(values, [0.25, 0.75], own)
+            scale[j] = _robust_scale(q25, q75, values.min(), values.max())
         if n_bins:
-            edges = sparse_column_quantiles(stored, n_zeros, np.linspace(0.0, 1.0, n_bins + 1))
-            bins.append(np.unique(edges))
+            bins.append(np.unique(quantiles(values, np.linspace(0.0, 1.0, n_bins + 1), own)))
     return tuple(continuous), scale, tuple(bins)

@@ -144,17 +144,15 @@ class PretrainedLayers:
                 "from_pretrained set them."
             )
 
+    def check_columns(self, n_features, n_source_features):
+        """Raise a ValueError when X has not as many columns as the source's X had."""
+        if n_features != n_source_features:
+            self._refuse(n_features, n_source_features)
+
     def check_input(self, n_features, feature_names):
         """Raise a ValueError when X does not have the source's features."""
         if n_features != self.n_features:
-            named = ""
-            if self.feature_names is not None:
-                named = f" ({', '.join(map(str, self.feature_names[:5]))}, ...)"
-            raise ValueError(
-                f"X has {n_features} features, but the pretrained layers were trained "
-                f"on {self.n_features} input features{named}. Give the new estimator "
-                "the same features, in the same order and scaling, as its source."
-            )
+            self._refuse(n_features, self.n_features)
         if (
             self.feature_names is not None
             and feature_names is not None
@@ -165,6 +163,16 @@ class PretrainedLayers:
                 f"trained on: got {list(feature_names)[:5]}..., expected "
                 f"{list(self.feature_names)[:5]}...."
             )
+
+    def _refuse(self, n_features, n_source_features):
+        named = ""
+        if self.feature_names is not None:
+            named = f" ({', '.join(map(str, self.feature_names[:5]))}, ...)"
+        raise ValueError(
+            f"X has {n_features} features, but the pretrained layers were trained "
+            f"on {n_source_features} input features{named}. Give the new estimator "
+            "the same features, in the same order and scaling, as its source."
+        )
 
     def check_input_summary(self, summary, feature_names):
         """Warn (PretrainedInputWarning) when the inputs look rescaled on other data."""
@@ -289,6 +297,11 @@ class TransferMixin:
             (``hidden_layer_sizes``, ``activation``, ``parametric_activation``,
             ``parametrization``, ``batchnorm``, ``dropout``) are the source's,
             and ``get_params`` reports them; passing one raises a ValueError.
+            The input settings (``numeric_scaling``, ``numeric_embedding``,
+            ``embedding_size``, ``feature_scaling``) are the source
+            estimator's unless given; a torch module's inputs are its
+            columns as they are (``numeric_embedding=None``,
+            ``feature_scaling=False``, ``numeric_scaling="auto"``).
 
         Returns
         -------
@@ -342,11 +355,29 @@ class TransferMixin:
             n_frozen=n_frozen,
             unfreeze_after=unfreeze_after,
             **architecture,
-            **params,
+            **{**source_input_settings(source), **params},
         )
         if not keep_preprocessing:
             return estimator
         return with_frozen_preprocessing(source, estimator)
+
+
+# The settings that decide what the first reused layer reads.
+INPUT_SETTINGS = ("numeric_scaling", "numeric_embedding", "embedding_size", "feature_scaling")
+
+
+def source_input_settings(source):
+    """The input settings a new estimator takes from ``source``, unless given.
+
+    A fitted estimator's own, so that the first reused layer reads inputs
+    encoded as it learned them; for a torch module, the columns as they
+    are (no embedding, no feature scale, arrays unscaled), as it read them.
+    """
+    _, estimator = split_pipeline(source)
+    if hasattr(estimator, "net_"):
+        params = estimator.get_params(deep=False)
+        return {name: params[name] for name in INPUT_SETTINGS}
+    return {"numeric_scaling": "auto", "numeric_embedding": None, "feature_scaling": False}
 
 
 def with_frozen_preprocessing(pipeline, estimator):

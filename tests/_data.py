@@ -34,3 +34,9 @@ def regression(n_samples=200, n_features=10, n_targets=1, random_state=0):
 def digits():
     X, y = load_digits(return_X_y=True)
     return StandardScaler().fit_transform(X).astype(np.float32), y
+
+
+# The inputs of 0.1's defaults: the first layer sees X's columns as they are
+# (no robust scaling, embeddings or feature scale), for tests of the
+# network's shapes and weights.
+PLAIN_INPUTS = dict(numeric_scaling="auto", numeric_embedding=None, feature_scaling=False)

@@ -12,7 +12,7 @@ from sklearn_dnn._nn.architecture import Activation, Architecture, check_warm_st
 from sklearn_dnn._nn.layers import EnsembleLinear, MemberBatchNorm
 from sklearn_dnn._nn.mlp import parameter_count
 
-from ._data import classification
+from ._data import PLAIN_INPUTS, classification
 
 EXPECTED_ACTIVATION = {
     "sigmoid": nn.Sigmoid,
@@ -48,12 +48,12 @@ def test_activation_name_builds_that_module_in_every_layer(name):
 
 def test_widths_follow_hidden_layer_sizes_and_outputs_follow_target():
     X, y = classification(n_samples=60, n_features=7, n_classes=4)
-    clf = DeepClassifier(hidden_layer_sizes=(5, 4, 3), max_epochs=1).fit(X, y)
+    clf = DeepClassifier(hidden_layer_sizes=(5, 4, 3), max_epochs=1, **PLAIN_INPUTS).fit(X, y)
     shapes = [tuple(layer.weight.shape) for layer in clf.module_.linear_layers()]
     # One member: the stacked weights of a plain network.
     assert shapes == [(1, 5, 7), (1, 4, 5), (1, 3, 4), (1, 4, 3)]
 
-    reg = DeepRegressor(hidden_layer_sizes=(), max_epochs=1).fit(X, np.c_[y, -y])
+    reg = DeepRegressor(hidden_layer_sizes=(), max_epochs=1, **PLAIN_INPUTS).fit(X, np.c_[y, -y])
     assert [tuple(layer.weight.shape) for layer in reg.module_.linear_layers()] == [(1, 2, 7)]
 
 
@@ -138,7 +138,7 @@ class Scaled(nn.Module):
 )
 def test_the_parameter_count_is_that_of_the_network_built(settings):
     X, y = classification(n_samples=40)
-    clf = DeepClassifier(max_epochs=1, early_stopping=False, **settings).fit(X, y)
+    clf = DeepClassifier(max_epochs=1, early_stopping=False, **PLAIN_INPUTS, **settings).fit(X, y)
     built = sum(p.numel() for p in clf.module_.parameters())
     params = clf.get_params()
     sizes = tuple(params["hidden_layer_sizes"])
@@ -150,7 +150,7 @@ def test_the_parameter_count_is_that_of_the_network_built(settings):
     members = params["ensemble_size"]
     for ensemble_size in [members] if members > 1 else [1, 3]:
         more = {} if members > 1 else {"ensemble_size": ensemble_size}
-        reuse = DeepRegressor.from_pretrained(clf, max_epochs=1, **more).fit(X, y)
+        reuse = DeepRegressor.from_pretrained(clf, max_epochs=1, **PLAIN_INPUTS, **more).fit(X, y)
         built = sum(p.numel() for p in reuse.module_.parameters())
         count = parameter_count(10, sizes, 1, None, None, reuse.pretrained, ensemble_size)
         assert count == built
@@ -158,7 +158,7 @@ def test_the_parameter_count_is_that_of_the_network_built(settings):
 
 def test_a_network_too_large_for_the_memory_is_refused_before_any_allocation(monkeypatch):
     X, y = classification(n_samples=40)
-    clf = DeepClassifier(max_epochs=1, early_stopping=False).fit(X, y)
+    clf = DeepClassifier(max_epochs=1, early_stopping=False, **PLAIN_INPUTS).fit(X, y)
     fitted = clf.module_
     # 10,000 members of 1000 x 1000 layers: 1e10 parameters, 150 GiB with their gradients.
     monkeypatch.setattr(sklearn_dnn._engine.plan, "memory_limit", lambda device: 16 * 2**30)
@@ -299,9 +299,9 @@ def test_a_0_1_fitted_architecture_dict_is_the_same_architecture():
         "pretrained": None,
     }
     old = Architecture.from_fitted_settings(raw)
-    assert old == Architecture.from_settings(DeepClassifier(**raw))
+    assert old == Architecture.from_settings(DeepClassifier(**raw, **PLAIN_INPUTS))
     assert old.changed_settings(
-        Architecture.from_settings(DeepClassifier(**{**raw, "ensemble_size": 2}))
+        Architecture.from_settings(DeepClassifier(**{**raw, "ensemble_size": 2}, **PLAIN_INPUTS))
     ) == ["ensemble_size"]
 
 
@@ -318,7 +318,8 @@ def test_the_network_is_built_from_the_architecture():
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_a_model_pickled_by_0_1_continues_and_refuses_by_its_fitted_settings():
     X, y = classification(n_samples=60)
-    clf = DeepClassifier(hidden_layer_sizes=(8,), max_epochs=1, warm_start=True, random_state=0)
+    settings = dict(max_epochs=1, warm_start=True, random_state=0, **PLAIN_INPUTS)
+    clf = DeepClassifier(hidden_layer_sizes=(8,), **settings)
     clf.fit(X, y)
     del clf._architecture_  # what 0.1 stored instead: the raw hyperparameters
     clf._fitted_architecture = {

@@ -189,7 +189,8 @@ def test_callbacks_are_copied_per_fit_so_clone_and_search_stay_safe():
 
 def test_the_stopper_comes_last_so_callbacks_see_the_last_epoch():
     X, y = classification(n_samples=120)
-    params = dict(FAST, max_epochs=100, patience=2, tol=10.0)  # stops after 3 epochs
+    # A constant rate stops on patience: after 3 epochs.
+    params = dict(FAST, max_epochs=100, patience=2, tol=10.0, schedule=None)
     clf = DeepClassifier(callbacks=[EpochCounter()], **params).fit(X, y)
     assert clf.n_iter_ == 3 and clf.history_[-1]["counted"] == 3
 
@@ -305,7 +306,7 @@ def test_a_batch_is_rebuilt_only_for_a_callback_that_reads_it(monkeypatch):
     )
     X, y = classification(n_samples=60)
     params = dict(FAST, early_stopping=False, max_epochs=1)
-    own = dict(clip_grad_norm=1.0, max_norm=3.0, diagnostics=True)
+    own = dict(clip_grad_norm=1.0, max_norm=3.0, diagnostics=True, schedule="onecycle")
     DeepClassifier(**own, **params).fit(X, y)
     assert rebuilt == []
     DeepClassifier(callbacks=[("batches", TrainingBatches())], **params).fit(X, y)

@@ -17,7 +17,7 @@ from sklearn_dnn import MLP, DeepClassifier, DeepRegressor, GradientHealthWarnin
 from sklearn_dnn._diagnostics import dead_unit_fractions, gradient_health_problems
 from sklearn_dnn._lr_finder import LearningRateFinder, RangeTestResult
 
-from ._data import classification, regression
+from ._data import PLAIN_INPUTS, classification, regression
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -92,6 +92,7 @@ def test_the_epoch_in_which_training_stops_early_is_recorded_too():
         tol=10.0,
         patience=2,
         max_epochs=50,
+        schedule=None,  # a constant rate stops on patience
         diagnostics=True,
         random_state=0,
     )
@@ -209,6 +210,7 @@ def test_a_dead_layer_raises_a_warning_naming_it():
         max_epochs=2,
         diagnostics=True,
         random_state=0,
+        **PLAIN_INPUTS,  # the positive inputs reach the first layer as they are
     )
     problems = fit_quietly(clf, X, y)
     # Layer 1 never fires, so layer 2 only ever sees zeros: both are dead.
@@ -327,6 +329,7 @@ def test_plots_return_axes_with_a_line_per_series():
         hidden_layer_sizes=(8, 8),
         early_stopping=True,
         max_epochs=3,
+        l2=1e-3,  # a penalty to plot
         diagnostics=True,
         random_state=0,
     )

@@ -374,7 +374,7 @@ def test_parser_reads_code_lines_and_tables():
     page = "\n".join(
         [
             "```python",
-            "DeepRegressor(l2=1e-2)  # the default",
+            "DeepRegressor(tol=1e-3)  # the default",
             "DeepClassifier(l2=0.5)  # not one",
             "```",
             "",
@@ -382,13 +382,13 @@ def test_parser_reads_code_lines_and_tables():
             "",
             "| | `DeepClassifier` | `DeepRegressor` |",
             "|---|---|---|",
-            "| penalty | `l2=1e-3` | `l2=1e-2` |",
+            "| stopping | `tol=1e-4` | `tol=1e-3` |",
         ]
     )
     found = claims_in_markdown(page, "page", tuple(ESTIMATORS), [])
     assert {(c.name, c.value, c.estimators) for c in found} == {
-        ("l2", 0.01, ("DeepRegressor",)),
-        ("l2", 0.001, ("DeepClassifier",)),
+        ("tol", 0.001, ("DeepRegressor",)),
+        ("tol", 0.0001, ("DeepClassifier",)),
     }
     assert not wrong(found)
 
@@ -397,8 +397,8 @@ def test_a_wrong_default_fails():
     page = "Training runs for at most `max_epochs=300` epochs, the default."
     found = claims_in_markdown(page, "page", tuple(ESTIMATORS), [])
     messages = wrong(found)
-    assert len(messages) == 2  # both estimators have max_epochs=200
-    assert "max_epochs=300" in messages[0] and "200" in messages[0]
+    assert len(messages) == 2  # both estimators have max_epochs=60
+    assert "max_epochs=300" in messages[0] and "60" in messages[0]
 
 
 def test_a_default_for_one_estimator_only_is_checked_against_it():

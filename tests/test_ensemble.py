@@ -14,9 +14,11 @@ from sklearn_dnn._engine.callbacks import ClipGradNorm
 from sklearn_dnn._nn.layers import EnsembleLinear, MemberActivation, MemberBatchNorm
 from sklearn_dnn._nn.mlp import MLP, apply_dropout, drop_mask
 
-from ._data import classification, regression
+from ._data import PLAIN_INPUTS, classification, regression
 
 QUICK = dict(max_epochs=3, early_stopping=False, random_state=0)
+# The first layer reads X's columns as they are.
+PLAIN = dict(QUICK, **PLAIN_INPUTS)
 
 
 def member_outputs(model, X):
@@ -29,7 +31,7 @@ def member_outputs(model, X):
 # the module
 def test_every_layer_stacks_the_members_weights():
     X, y = classification(n_samples=80, n_features=8)
-    clf = DeepClassifier(hidden_layer_sizes=(5, 4), ensemble_size=4, batchnorm=True, **QUICK).fit(
+    clf = DeepClassifier(hidden_layer_sizes=(5, 4), ensemble_size=4, batchnorm=True, **PLAIN).fit(
         X, y
     )
     shapes = [tuple(layer.weight.shape) for layer in clf.module_.linear_layers()]
@@ -109,7 +111,7 @@ class RowSoftmax(nn.Module):
 def test_a_users_activation_sees_each_members_rows_as_in_a_single_network():
     X, y = classification(n_samples=60)
     clf = DeepClassifier(
-        hidden_layer_sizes=(6,), activation=RowSoftmax, ensemble_size=3, **QUICK
+        hidden_layer_sizes=(6,), activation=RowSoftmax, ensemble_size=3, **PLAIN
     ).fit(X, y)
     hidden = clf.module_.hidden[0](torch.as_tensor(X[:5]))  # (members, rows, units)
     torch.testing.assert_close(hidden.sum(dim=-1), torch.ones(3, 5, dtype=hidden.dtype))

@@ -152,13 +152,13 @@ def test_sample_weight_shifts_the_decision():
 
 def test_history_has_one_entry_per_epoch():
     X, y = classification()
-    clf = DeepClassifier(early_stopping=True, max_epochs=7, patience=7, random_state=0)
+    clf = DeepClassifier(early_stopping=True, max_epochs=7, schedule=None, random_state=0)
     clf.fit(X, y)
     assert clf.n_iter_ == len(clf.history_) == 7
     assert [e["epoch"] for e in clf.history_] == list(range(1, 8))
     for epoch in clf.history_:
         assert {"train_loss", "valid_loss", "valid_score", "lr", "dur"} <= set(epoch)
-        assert 0 <= epoch["valid_score"] <= 1 and epoch["lr"] == 1e-3
+        assert 0 <= epoch["valid_score"] <= 1 and epoch["lr"] == clf.learning_rate
         assert "batches" not in epoch
 
 

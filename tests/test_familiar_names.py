@@ -17,7 +17,7 @@ from sklearn_dnn import DeepClassifier, DeepRegressor
 from sklearn_dnn._hyperparameters.foreign import EQUIVALENTS, LIBRARIES, markdown_table
 from sklearn_dnn.exceptions import InvalidParameterError
 
-from ._data import classification, regression
+from ._data import PLAIN_INPUTS, classification, regression
 
 DOCS = Path(__file__).parent.parent / "docs"
 
@@ -28,7 +28,11 @@ def fitted():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         ours = DeepClassifier(
-            hidden_layer_sizes=(7, 5), max_epochs=6, early_stopping=False, random_state=0
+            hidden_layer_sizes=(7, 5),
+            max_epochs=6,
+            early_stopping=False,
+            random_state=0,
+            **PLAIN_INPUTS,  # the first layer reads X's 10 columns, as scikit-learn's
         ).fit(X, y)
         theirs = MLPClassifier(hidden_layer_sizes=(7, 5), max_iter=6, random_state=0).fit(X, y)
     return ours, theirs, X
@@ -75,7 +79,9 @@ def test_the_attributes_are_copies_read_from_the_module(fitted):
 
 def test_an_ensemble_has_a_leading_member_axis():
     X, y = regression(60)
-    model = DeepRegressor(hidden_layer_sizes=(4,), ensemble_size=3, max_epochs=2, random_state=0)
+    model = DeepRegressor(
+        hidden_layer_sizes=(4,), ensemble_size=3, max_epochs=2, random_state=0, **PLAIN_INPUTS
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(X, y)

@@ -24,6 +24,8 @@ from ._data import classification
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 SMALL = dict(hidden_layer_sizes=(32,), max_epochs=40, random_state=0, n_threads=1)
+# No validation split: half of the 1,000 training rows calibrate.
+CALIBRATED = dict(SMALL, calibration_fraction=0.5, early_stopping=False)
 
 
 def noisy_linear(n, random_state=0):
@@ -40,7 +42,7 @@ def covered(bounds, y):
 @pytest.fixture(scope="module")
 def calibrated():
     X, y = noisy_linear(2000)
-    reg = DeepRegressor(calibration_fraction=0.5, **SMALL).fit(X[:1000], y[:1000])
+    reg = DeepRegressor(**CALIBRATED).fit(X[:1000], y[:1000])
     return reg, X[1000:], y[1000:]
 
 
@@ -164,7 +166,7 @@ def test_intervals_are_seeded_thread_safe_and_survive_pickling(calibrated):
     reg, X_test, _ = calibrated
     expected = reg.predict_interval(X_test)
     X, y = noisy_linear(2000)
-    again = DeepRegressor(calibration_fraction=0.5, **SMALL).fit(X[:1000], y[:1000])
+    again = DeepRegressor(**CALIBRATED).fit(X[:1000], y[:1000])
     np.testing.assert_allclose(again.predict_interval(X_test), expected, rtol=1e-6)
     results = [None, None]
 
@@ -333,3 +335,12 @@ def test_temperature_scaling_without_calibration_rows_warns():
             temperature_scaling=True, early_stopping=False, max_epochs=2, random_state=0
         ).fit(X, y)
     assert est.temperature_ == 1.0
+
+
+def test_a_default_regressor_gives_intervals_from_its_validation_rows():
+    # From 100 rows on the defaults hold out a validation set, which calibrates.
+    X, y = noisy_linear(400)
+    reg = DeepRegressor(max_epochs=10, random_state=0).fit(X[:300], y[:300])
+    bounds = reg.predict_interval(X[300:], coverage=0.8)
+    assert bounds.shape == (100, 2) and np.isfinite(bounds).all()
+    assert 0.6 <= covered(bounds, y[300:]) <= 0.95

@@ -125,7 +125,8 @@ def test_from_pretrained_copies_blends_and_parametrization(ensemble_size):
     assert blend.weight.shape == (ensemble_size, 1, 16)
     torch.testing.assert_close(blend.weight, source_a.expand_as(blend.weight))  # frozen copy
     assert model.module_.output.parametrization == "ntk"
-    assert model.module_.hidden[0].linear.scale == pytest.approx(10**-0.5)
+    first = model.module_.hidden[0].linear
+    assert first.scale == pytest.approx(first.in_features**-0.5)  # 1 / sqrt(fan-in)
 
 
 def test_from_pretrained_source_ensemble_with_prelu_blends():
@@ -191,7 +192,10 @@ def test_ntk_starts_as_the_standard_network_and_coefs_are_applied_weights():
         np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(ntk.predict(X), standard.predict(X), rtol=1e-4, atol=1e-4)
     stored = ntk.module_.hidden[0].linear.weight.detach().numpy()
-    np.testing.assert_allclose(ntk.coefs_[0], np.swapaxes(stored, -1, -2) / np.sqrt(10), rtol=1e-5)
+    fan_in = ntk.module_.hidden[0].linear.in_features
+    np.testing.assert_allclose(
+        ntk.coefs_[0], np.swapaxes(stored, -1, -2) / np.sqrt(fan_in), rtol=1e-5
+    )
 
 
 def test_ntk_fit_converges():

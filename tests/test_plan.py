@@ -29,6 +29,7 @@ def test_prepare_puts_every_setting_in_the_plan_as_python_values_without_trainin
         schedule="step",
         decay_steps=(2,),
         l1=1e-4,
+        l2=1e-3,
         max_norm=3.0,
         clip_grad_norm=1.0,
         dropout=0.1,
@@ -49,7 +50,10 @@ def test_prepare_puts_every_setting_in_the_plan_as_python_values_without_trainin
         initializer="auto",
         batchnorm=False,
         ensemble_size=2,
-        n_features=10,
+        numeric_embedding="piecewise",
+        embedding_size=16,
+        feature_scaling=True,
+        n_features=50,  # 10 columns, each with the 4 values of its piecewise embedding
         n_outputs=3,
     )
     recipe = plan.recipe

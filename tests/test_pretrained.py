@@ -15,7 +15,7 @@ from sklearn_dnn._nn.layers import EnsembleLinear
 
 from ._data import classification, regression
 
-FIT = dict(learning_rate=1e-2, max_epochs=8, tol=0, random_state=0)
+FIT = dict(learning_rate=1e-2, schedule=None, max_epochs=8, tol=0, random_state=0)
 
 
 @pytest.fixture(scope="module")
@@ -159,6 +159,20 @@ def test_input_width_mismatch_names_the_features(source):
         ValueError, match="X has 7 features, but the pretrained layers were trained on 10"
     ):
         DeepClassifier.from_pretrained(source).fit(X, y)
+
+
+def test_a_source_that_encodes_its_inputs_refuses_other_columns_by_name():
+    X, y = classification(n_samples=80, n_features=10)
+    source = DeepClassifier(numeric_scaling="robust", numeric_embedding="piecewise", **FIT)
+    source.fit(X, y)
+    model = DeepClassifier.from_pretrained(source, max_epochs=2)
+    assert model.numeric_embedding == "piecewise"  # the source's inputs, encoded as it did
+    with pytest.raises(ValueError, match="X has 7 features, but the pretrained layers were "):
+        model.fit(X[:, :7], y)
+    sequential = nn.Sequential(nn.Linear(10, 8), nn.ReLU(), nn.Linear(8, 3))
+    from_torch = DeepClassifier.from_pretrained(sequential, numeric_scaling="robust")
+    assert from_torch.numeric_embedding is None and from_torch.feature_scaling is False
+    assert from_torch.numeric_scaling == "robust"  # what is given wins
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from sklearn_dnn import DeepClassifier, DeepRegressor
 from sklearn_dnn._engine.groups import GROUP_NAMES, ParameterGroups
 from sklearn_dnn.exceptions import InvalidParameterError
 
-from ._data import FAST, classification, regression
+from ._data import FAST, PLAIN_INPUTS, classification, regression
 
 
 def table(n=150, seed=0):
@@ -56,8 +56,10 @@ def test_lr_factors_make_one_group_per_kind_with_its_rate_and_parameters():
         activation="prelu",
         lr_factors=factors,
         learning_rate=1e-3,
+        schedule=None,
         max_epochs=2,
         random_state=0,
+        **PLAIN_INPUTS,  # the input group: the categorical embedding alone
     ).fit(X, y)
     groups = names_by_group(clf)
     assert list(groups) == ["input", "hidden", "norm", "activation", "bias", "output"]
@@ -76,7 +78,7 @@ def test_lr_factors_make_one_group_per_kind_with_its_rate_and_parameters():
 
 def test_without_lr_factors_one_group_holds_everything():
     X, y = classification(n_samples=60)
-    clf = DeepClassifier(**FAST).fit(X, y)
+    clf = DeepClassifier(learning_rate=1e-3, schedule=None, **FAST).fit(X, y)
     (group,) = clf.net_.optimizer_.param_groups
     assert group["name"] == "head" and group["lr"] == 1e-3
     assert len(group["params"]) == len(list(clf.module_.parameters()))
@@ -127,6 +129,7 @@ def test_schedules_keep_the_ratio_of_the_groups_rates(schedule):
         decay_steps=1,
         decay_rate=0.5,
         lr_factors={"bias": 0.1, "output": 4.0},
+        learning_rate=1e-3,
         max_epochs=4,
         patience=10,
         random_state=0,
@@ -145,7 +148,13 @@ def test_released_frozen_layers_keep_their_own_groups_with_lr_factors():
     X, y = classification(n_samples=100)
     source = DeepClassifier(hidden_layer_sizes=(8, 8), max_epochs=2, random_state=0).fit(X, y)
     clf = DeepClassifier.from_pretrained(
-        source, n_frozen=1, max_epochs=2, random_state=0, lr_factors={"bias": 0.5}
+        source,
+        n_frozen=1,
+        max_epochs=2,
+        random_state=0,
+        lr_factors={"bias": 0.5},
+        learning_rate=1e-3,
+        schedule=None,
     ).fit(X, y)
     groups = names_by_group(clf)
     assert groups["frozen_hidden"][0] == pytest.approx(1e-4)  # unfrozen_lr_factor=0.1
@@ -158,7 +167,7 @@ def test_released_frozen_layers_keep_their_own_groups_with_lr_factors():
 def test_a_continued_fit_with_lr_factors_keeps_the_optimizer_state():
     X, y = classification(n_samples=100)
     clf = DeepClassifier(
-        warm_start=True, lr_factors={"bias": 0.1}, schedule="onecycle", **FAST
+        warm_start=True, lr_factors={"bias": 0.1}, schedule="onecycle", learning_rate=1e-3, **FAST
     ).fit(X, y)
     clf.fit(X, y)
     assert clf.n_iter_ == 10
@@ -261,9 +270,10 @@ def test_negative_weight_decay_is_refused():
 # ---------------------------------------------------------------- label smoothing
 def test_label_smoothing_reaches_the_loss():
     X, y = classification(n_samples=60)
-    clf = DeepClassifier(label_smoothing=0.2, **FAST).fit(X, y)
+    params = dict(FAST, learning_rate=1e-2)  # trained far enough to be confident
+    clf = DeepClassifier(label_smoothing=0.2, **params).fit(X, y)
     assert clf.net_.criterion_.label_smoothing == 0.2
-    plain = DeepClassifier(**FAST).fit(X, y)
+    plain = DeepClassifier(**params).fit(X, y)
     assert plain.net_.criterion_.label_smoothing == 0.0
     # Smoothing changes the training: the probabilities are less extreme.
     assert clf.predict_proba(X).max() < plain.predict_proba(X).max()
@@ -282,7 +292,9 @@ def test_auto_label_smoothing_follows_the_scoring(scoring, expected):
 def test_the_validation_loss_is_unsmoothed():
     X, y = classification(n_samples=300)
     X_val, y_val = classification(n_samples=100, random_state=1)
-    clf = DeepClassifier(label_smoothing=0.4, max_epochs=6, hidden_layer_sizes=(16,), l2=0.0)
+    clf = DeepClassifier(
+        label_smoothing=0.4, max_epochs=6, hidden_layer_sizes=(16,), learning_rate=1e-2
+    )
     clf.fit(X, y, X_val=X_val, y_val=y_val)
     best = min(clf.history_, key=lambda e: e["valid_loss"])  # restored
     expected = log_loss(y_val, clf.predict_proba(X_val))
@@ -334,7 +346,7 @@ def test_clip_predictions_bounds_predictions_on_extrapolated_rows():
     params = dict(
         hidden_layer_sizes=(16,), activation="relu", max_epochs=20, ensemble_size=2, random_state=0
     )
-    free = DeepRegressor(**params).fit(X, y)
+    free = DeepRegressor(clip_predictions=False, **params).fit(X, y)
     clipped = DeepRegressor(clip_predictions=True, **params).fit(X, y)
     assert (free.predict(far) > y.max()).any() or (free.predict(far) < y.min()).any()
     np.testing.assert_allclose(clipped.y_range_, [[y.min()], [y.max()]])

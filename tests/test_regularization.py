@@ -9,7 +9,7 @@ from sklearn.metrics import log_loss
 
 from sklearn_dnn import DeepClassifier, DeepRegressor
 
-from ._data import classification, regression
+from ._data import PLAIN_INPUTS, classification, regression
 
 
 def weights(model):
@@ -29,6 +29,9 @@ def fit_regressor(**params):
         max_epochs=40,
         tol=0,
         random_state=0,
+        schedule=None,
+        early_stopping=False,
+        **PLAIN_INPUTS,  # the penalties' effect on the hidden layers alone
     )
     settings.update(params)
     return DeepRegressor(**settings).fit(X, y)
@@ -109,14 +112,16 @@ def test_early_stopping_holds_out_data_and_restores_the_best_weights():
         validation_fraction=0.2,
         patience=5,
         learning_rate=0.01,
+        schedule=None,  # a constant rate: patience stops it
         random_state=0,
+        **PLAIN_INPUTS,
     )
     stopped = DeepRegressor(max_epochs=300, **params).fit(X, y)
     assert stopped.n_iter_ < 300
     valid = [epoch["valid_loss"] for epoch in stopped.history_]
     best = int(np.argmin(valid)) + 1
     assert best == stopped.n_iter_ - 5
-    assert all(-1 < epoch["valid_score"] <= 1 for epoch in stopped.history_)
+    assert all(np.isfinite(e["valid_score"]) and e["valid_score"] <= 1 for e in stopped.history_)
     # The same run cut at the best epoch ends with the weights that the
     # stopped run restored.
     at_best = DeepRegressor(max_epochs=best, **params).fit(X, y)

@@ -9,7 +9,7 @@ import sklearn_dnn._nn.layers
 from sklearn_dnn import DeepClassifier, DeepRegressor
 from sklearn_dnn._engine.net import SparseRows
 
-from ._data import classification, regression
+from ._data import PLAIN_INPUTS, classification, regression
 
 FAST = dict(hidden_layer_sizes=(16,), batch_size=20, max_epochs=3, dropout=0.2, random_state=0)
 
@@ -138,11 +138,11 @@ def test_an_ensembles_sparse_batches_are_densified_one_member_at_a_time(monkeypa
     monkeypatch.setattr(SparseRows, "__getitem__", spy_getitem)
     # A batch of 4 members' 20 rows of 10 float64 features takes 6,400 bytes dense.
     monkeypatch.setattr(sklearn_dnn._engine.inference, "DENSE_CHUNK_BYTES", 6400)
-    DeepClassifier(ensemble_size=4, early_stopping=False, **FAST).fit(Xs, y)
+    DeepClassifier(ensemble_size=4, early_stopping=False, **FAST, **PLAIN_INPUTS).fit(Xs, y)
     assert densified == [80] * 30 and not blocks  # up to the budget, dense: the fastest
     densified.clear()
     monkeypatch.setattr(sklearn_dnn._engine.inference, "DENSE_CHUNK_BYTES", 6399)
-    DeepClassifier(ensemble_size=4, early_stopping=False, **FAST).fit(Xs, y)
+    DeepClassifier(ensemble_size=4, early_stopping=False, **FAST, **PLAIN_INPUTS).fit(Xs, y)
     assert not densified  # beyond, no batch of every member's rows is made dense
     # One member's 20 rows at a time: forward and backward, 4 members, 10 batches, 3 epochs.
     assert blocks == [(20, 10)] * (2 * 4 * 10 * 3)

@@ -134,14 +134,22 @@ def test_training_stops_after_patience_epochs_without_improvement():
     X, y = classification(n_samples=50)
     for patience in (1, 3):
         clf = DeepClassifier(
-            optimizer="sgd", learning_rate=1e-12, tol=1.0, patience=patience, max_epochs=50
+            optimizer="sgd",
+            learning_rate=1e-12,
+            schedule=None,
+            tol=1.0,
+            patience=patience,
+            max_epochs=50,
         ).fit(X, y)
         assert clf.n_iter_ == patience + 1
 
 
 def test_convergence_warning_only_while_the_loss_still_falls():
     X, y = classification(n_samples=50)
-    still_falling = DeepClassifier(early_stopping=False, max_epochs=3, random_state=0)
+    # A constant rate: the fit did not anneal (a schedule that spans the run would have).
+    still_falling = DeepClassifier(
+        early_stopping=False, max_epochs=3, schedule=None, random_state=0
+    )
     with pytest.warns(ConvergenceWarning, match="still falling by more than tol"):
         still_falling.fit(X, y)
     flat = DeepClassifier(

@@ -11,6 +11,8 @@ from sklearn.preprocessing import StandardScaler
 from sklearn_dnn import DeepClassifier, DeepRegressor
 from sklearn_dnn._inputs import MAX_ONE_HOT_CATEGORIES, embedding_dim
 
+from ._data import PLAIN_INPUTS
+
 pd = pytest.importorskip("pandas")
 
 ESTIMATORS = [DeepClassifier, DeepRegressor]
@@ -53,8 +55,10 @@ def test_a_pandas_frame_fits_and_predicts_in_one_line(Estimator):
     names = [inputs.names[j] for j in inputs.categorical]
     assert names == ["answer", "colour", "many"]  # bool and Int64 are numeric
     assert [inputs.names[inputs.numeric[i]] for i in inputs.missing] == ["count", "gappy"]
-    # numeric 4 + 2 indicators + one-hot 2 + 3 + the embedding of "many"
-    width = 4 + 2 + 2 + 3 + embedding_dim(len(MANY))
+    # numeric 4 (each continuous one with the 4 values of its piecewise embedding)
+    # + 2 indicators + one-hot 2 + 3 + the embedding of "many"
+    width = 4 + 4 * len(inputs.continuous) + 2 + 2 + 3 + embedding_dim(len(MANY))
+    assert len(inputs.continuous) >= 2
     assert est.module_.hidden[0].linear.in_features == width
 
 
@@ -110,7 +114,7 @@ def test_missing_values_of_an_array_are_imputed_with_an_indicator():
     X = rng.normal(size=(80, 3))
     y = X[:, 0] + 2 * np.isnan(np.where(rng.random(80) < 0.3, np.nan, 1.0))
     X[np.isnan(y - X[:, 0] - 2) | (y - X[:, 0] > 1), 1] = np.nan  # NaN carries signal
-    reg = DeepRegressor(**FAST).fit(X, y)
+    reg = DeepRegressor(**FAST, **PLAIN_INPUTS).fit(X, y)
     assert reg._inputs_.missing == (1,)
     assert reg._inputs_.mean is None  # arrays are not scaled under "auto"
     assert reg.module_.hidden[0].linear.in_features == 4
@@ -146,7 +150,7 @@ def test_the_frame_path_of_float_columns_without_scaling_is_the_array_path():
     X = rng.normal(size=(60, 3))
     y = X @ [1.0, -1.0, 0.5]
     df = pd.DataFrame(X, columns=["a", "b", "c"])
-    from_array = DeepRegressor(**FAST).fit(X, y).predict(X)
+    from_array = DeepRegressor(numeric_scaling=None, **FAST).fit(X, y).predict(X)
     from_frame = DeepRegressor(numeric_scaling=None, **FAST).fit(df, y).predict(df)
     np.testing.assert_allclose(from_frame, from_array, rtol=1e-6, atol=1e-8)
 
@@ -156,11 +160,13 @@ def test_standard_scaling_inside_the_network_is_a_standard_scaler_before_it():
     X = rng.normal(3.0, 5.0, size=(60, 3))
     y = X @ [1.0, -1.0, 0.5]
     scaled = StandardScaler().fit_transform(X)
-    before = DeepRegressor(**FAST).fit(scaled, y).predict(scaled)
-    inside = DeepRegressor(numeric_scaling="standard", **FAST).fit(X, y).predict(X)
+    plain = dict(FAST, numeric_embedding=None, feature_scaling=False)
+    before = DeepRegressor(numeric_scaling=None, **plain).fit(scaled, y).predict(scaled)
+    inside = DeepRegressor(numeric_scaling="standard", **plain).fit(X, y).predict(X)
     np.testing.assert_allclose(inside, before, rtol=1e-5, atol=1e-6)
     df = pd.DataFrame(X, columns=["a", "b", "c"])  # "auto" scales a DataFrame
-    np.testing.assert_allclose(DeepRegressor(**FAST).fit(df, y).predict(df), before, rtol=1e-5)
+    auto = DeepRegressor(numeric_scaling="auto", **plain).fit(df, y).predict(df)
+    np.testing.assert_allclose(auto, before, rtol=1e-5)
 
 
 def test_arrays_keep_their_dtype_and_float32_trains_in_float32():
@@ -312,7 +318,13 @@ def test_max_norm_leaves_embeddings_alone_and_l2_shrinks_them():
     assert float(weight[:, 1:].norm(dim=-1).max()) > 0.5
     # An embedding table stands for one-hot columns' first-layer weights:
     # the l2 penalty reaches it as it reaches them.
-    fast = {**FAST, "max_epochs": 20, "learning_rate": 0.05}
+    fast = {
+        **FAST,
+        "max_epochs": 20,
+        "learning_rate": 0.05,
+        "schedule": None,
+        "early_stopping": False,
+    }
     free = DeepRegressor(l2=0.0, **fast).fit(X, signal).module_.inputs.embeddings[0]
     held = DeepRegressor(l2=1.0, **fast).fit(X, signal).module_.inputs.embeddings[0]
     assert float(held.norm()) < 0.5 * float(free.norm())

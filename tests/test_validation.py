@@ -20,7 +20,7 @@ from sklearn_dnn import (
 from sklearn_dnn._engine.callbacks import DivergenceGuard
 from sklearn_dnn._engine.divergence import EXPLOSION_FACTOR, warn_if_unstable
 
-from ._data import FAST, classification, regression
+from ._data import FAST, PLAIN_INPUTS, classification, regression
 
 ESTIMATORS = [DeepClassifier, DeepRegressor]
 
@@ -196,7 +196,14 @@ def test_partial_fit_that_diverges_one_pass_at_a_time_fails():
 def test_a_loss_that_spikes_and_recovers_is_warned_about_not_refused():
     X, y = classification(n_samples=100)
     # The loss rises to about 500 times its first epoch's, then falls below it.
-    model = DeepClassifier(optimizer="sgd", learning_rate=0.3, max_epochs=20, random_state=0)
+    model = DeepClassifier(
+        optimizer="sgd",
+        learning_rate=0.3,
+        schedule=None,
+        max_epochs=20,
+        random_state=0,
+        **PLAIN_INPUTS,  # X * 10 reaches the first layer as it is
+    )
     with pytest.warns(DivergenceWarning, match=r"The training loss exploded to .* in epoch"):
         model.fit(X * 10, y)
     losses = [epoch["train_loss"] for epoch in model.history_]

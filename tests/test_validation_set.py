@@ -57,18 +57,18 @@ def test_early_stopping_false_scores_the_rows_without_stopping_on_them():
     X, y = regression(120)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        model = DeepRegressor(**FAST).fit(X[:100], y[:100], X_val=X[100:], y_val=y[100:])
-    assert model.early_stopping is False  # the regressor's default
+        model = DeepRegressor(early_stopping=False, **FAST)
+        model.fit(X[:100], y[:100], X_val=X[100:], y_val=y[100:])
     assert all("valid_loss" in e and "valid_score" in e for e in model.history_)
     assert not any(e.get("best") for e in model.history_)  # nothing restored
-    plan = _plan(DeepRegressor(**FAST), X[:100], y[:100], X[100:], y[100:])
+    plan = _plan(DeepRegressor(early_stopping=False, **FAST), X[:100], y[:100], X[100:], y[100:])
     assert plan.stopping.monitor == "train_loss" and not plan.stopping.restore_best
 
 
 def test_targets_are_encoded_with_the_training_scale():
     X, y = regression(120)
     y = y * 100 + 1000
-    plan = _plan(DeepRegressor(**FAST), X[:100], y[:100], X[100:], y[100:])
+    plan = _plan(DeepRegressor(early_stopping=False, **FAST), X[:100], y[:100], X[100:], y[100:])
     task = plan.task
     expected = (y[100:] - task.mean[0]) / task.scale[0]
     np.testing.assert_allclose(plan.valid.targets().numpy().ravel(), expected, rtol=1e-10)

@@ -243,7 +243,9 @@ def test_squared_error_to_a_variance_head_is_refused_too():
 
 def test_partial_fit_and_a_first_chunk_without_spread():
     X, y = heteroscedastic(n=300)
-    model = DeepRegressor(loss="gaussian_nll", hidden_layer_sizes=(16,), random_state=0)
+    model = DeepRegressor(
+        loss="gaussian_nll", hidden_layer_sizes=(16,), learning_rate=1e-2, random_state=0
+    )
     model.partial_fit(X[:1], y[:1])  # one row: the scale is undetermined
     for _ in range(20):
         for start in range(0, 300, 50):
@@ -290,7 +292,9 @@ def test_non_finite_variances_do_not_pass_silently():
 @pytest.mark.parametrize("loss", NLL_LOSSES)
 def test_early_stopping_records_r2_and_the_nll_as_valid_loss(loss):
     X, y = heteroscedastic(n=300)
-    model = DeepRegressor(loss=loss, early_stopping=True, **{**FAST, "max_epochs": 15})
+    model = DeepRegressor(
+        loss=loss, early_stopping=True, **{**FAST, "max_epochs": 15, "learning_rate": 1e-2}
+    )
     model.fit(X, y)
     last = model.history_[-1]
     assert 0.3 < last["valid_score"] <= 1  # R^2 of the mean, not of the variance

@@ -129,7 +129,12 @@ def test_a_missing_output_stream_prints_nothing_and_fits(monkeypatch, verbose, s
 def test_every_epoch_is_printed_the_stopping_one_too_and_a_closing_line(capsys):
     X, y = classification()
     clf = DeepClassifier(
-        hidden_layer_sizes=(8,), learning_rate=0.05, patience=3, max_epochs=200, random_state=0
+        hidden_layer_sizes=(8,),
+        learning_rate=0.05,
+        schedule=None,
+        patience=3,
+        max_epochs=200,
+        random_state=0,
     )
     clf.set_params(verbose=1).fit(X, y)
     out = capsys.readouterr().out
@@ -170,7 +175,12 @@ def test_max_epochs_reached_is_said(capsys):
 def test_converging_on_the_training_loss_is_said(capsys):
     X, y = regression()
     reg = DeepRegressor(
-        hidden_layer_sizes=(8,), early_stopping=False, tol=0.5, patience=2, max_epochs=50
+        hidden_layer_sizes=(8,),
+        early_stopping=False,
+        schedule=None,
+        tol=0.5,
+        patience=2,
+        max_epochs=50,
     )
     reg.set_params(verbose=1, random_state=0).fit(X, y)
     closing = table(capsys.readouterr().out)[2]

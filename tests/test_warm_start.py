@@ -85,7 +85,7 @@ def test_warm_start_honours_a_new_class_weight():
 
 def test_warm_start_trains_at_the_new_learning_rate_and_batch_size():
     X, y = classification(n_samples=200)
-    clf = DeepClassifier(warm_start=True, batch_size=50, **FAST).fit(X, y)
+    clf = DeepClassifier(warm_start=True, batch_size=50, schedule=None, **FAST).fit(X, y)
     clf.set_params(learning_rate=1e-4, batch_size=100, max_epochs=2).fit(X, y)
     assert [e["lr"] for e in clf.history_[5:]] == [1e-4, 1e-4]
     assert [e["train_batch_count"] for e in clf.history_] == [4] * 5 + [2] * 2

@@ -13,17 +13,16 @@ Nothing on the estimator changes here.
 import math
 import os
 from dataclasses import dataclass, fields
-from numbers import Real
 
 import numpy as np
 import torch
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_array
 
 from .._calibration import hold_out_for_calibration
 from .._hyperparameters.constraints import with_python_values
 from .._input_summary import summarize_inputs
+from .._inputs import check_sample_weight, weigh_inputs
 from .._nn.architecture import Architecture, check_warm_start
 from .._nn.inputs import stage_parameter_count
 from .._nn.mlp import parameter_count
@@ -98,30 +97,6 @@ def check_network_memory(n_parameters, itemsize, device, ensemble_size, hidden_l
             f"{device}. Use a smaller ensemble_size or smaller hidden_layer_sizes (float32 "
             "input halves the size)."
         )
-
-
-def check_sample_weight(sample_weight, n_samples, name="sample_weight"):
-    """Sample weights as a float64 array of shape (n_samples,), checked.
-
-    Raises a ValueError for a wrong shape, non-finite or negative values,
-    or weights that are all zero; ``name`` is the argument the messages name.
-    """
-    if sample_weight is None:
-        return np.ones(n_samples, dtype=np.float64)
-    if isinstance(sample_weight, Real) and not isinstance(sample_weight, bool):
-        sample_weight = np.full(n_samples, sample_weight, dtype=np.float64)
-    weight = check_array(sample_weight, ensure_2d=False, dtype=np.float64, input_name=name)
-    if weight.ndim != 1:
-        raise ValueError(f"Sample weights must be 1D array or scalar; got {weight.ndim} dims.")
-    if weight.shape != (n_samples,):
-        raise ValueError(f"{name}.shape == {weight.shape}, expected {(n_samples,)}!")
-    if (weight < 0).any():
-        raise ValueError(f"Negative values in data passed to `{name}`.")
-    if not (weight > 0).any():
-        raise ValueError(
-            f"Sample weights must contain at least one non-zero number; all of {name} are zero."
-        )
-    return weight
 
 
 @dataclass(frozen=True)
@@ -334,6 +309,8 @@ def prepare(
     input_settings = architecture.input_settings()
     width = inputs.encoded_width(**input_settings)  # what the first hidden layer sees
     if settings.pretrained is not None:
+        if source_inputs is not None:  # the source's columns, before their encoding
+            settings.pretrained.check_columns(n_features_in, source_inputs.n_columns)
         settings.pretrained.check_input(width, feature_names_in)
         settings.pretrained.check_input_summary(input_summary, feature_names_in)
     if continuing:
@@ -345,11 +322,14 @@ def prepare(
     valid_score = task.scorer(settings.scoring)
     device = resolve_device(settings.device)
     target = task.encode(y, X.dtype)
+    weights = task.weigh(y, sample_weight, settings._class_weight())
+    if not continuing and source_inputs is None:  # the statistics count rows as the loss does
+        inputs = weigh_inputs(inputs, X, settings, weights)
     valid = None
     if own_valid:  # the user's rows replace the split
         features = (n_features_in, feature_names_in, inputs)
         valid = validation_set(settings, task, validation, X, y, sample_weight, features, device)
-    sample_weight = task.weigh(y, sample_weight, settings._class_weight())
+    sample_weight = weights
     keep = sample_weight > 0
     if not keep.all():  # rows of weight zero are left out, as if removed
         X, target, sample_weight = X[keep], target[keep], sample_weight[keep]

@@ -47,7 +47,7 @@ import math
 from functools import partial
 from numbers import Integral
 
-from skorch.callbacks import LRScheduler
+from skorch.callbacks import LRScheduler as SkorchLRScheduler
 from torch.optim import lr_scheduler
 
 # A schedule whose rate ends the run at or below this fraction of
@@ -99,6 +99,12 @@ def run_steps(schedule, decay_steps, max_epochs):
         "power": max_epochs / 10,
         "plateau": max(1, max_epochs // 20),
     }.get(schedule)
+
+
+class LRScheduler(SkorchLRScheduler):
+    """skorch's ``LRScheduler``, which reads no batch: a step rebuilds none for it."""
+
+    reads_batch = False  # (see SkorchConventions.notify)
 
 
 def _steps(schedule, settings):

@@ -71,7 +71,8 @@ def validation_set(settings, task, validation, X, y, sample_weight, features, de
         (``inputs``: its input description, which encodes ``X_val`` too).
     device : str
     """
-    from .plan import _subset, check_sample_weight  # the plan imports this module
+    from .._inputs import check_sample_weight
+    from .plan import _subset  # the plan imports this module
 
     X_val, y_val, sample_weight_val = validation
     probe = settings._features_probe(*features)

@@ -127,7 +127,12 @@ EQUIVALENTS = (
         "a linear hidden layer (our names are in the Components page).",
         value="identity",
     ),
-    Equivalent(_S, "beta_1", "betas=(beta_1, beta_2)", "the same, (0.9, 0.999) by default."),
+    Equivalent(
+        _S,
+        "beta_1",
+        "betas=(beta_1, beta_2)",
+        "the same pair; scikit-learn's default is (0.9, 0.999), ours (0.9, 0.95).",
+    ),
     Equivalent(_S, "beta_2", "betas=(beta_1, beta_2)", "see beta_1."),
     Equivalent(
         _S,
