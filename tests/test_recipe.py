@@ -291,11 +291,15 @@ def test_auto_label_smoothing_follows_the_scoring(scoring, expected):
 
 def test_the_validation_loss_is_unsmoothed():
     X, y = classification(n_samples=300)
-    X_val, y_val = classification(n_samples=100, random_state=1)
+    X_val, y_val = X[:100], y[:100]  # rows the network has learned: confident outputs
     clf = DeepClassifier(
-        label_smoothing=0.4, max_epochs=6, hidden_layer_sizes=(16,), learning_rate=1e-2
+        label_smoothing=0.4,
+        max_epochs=6,
+        hidden_layer_sizes=(16,),
+        learning_rate=1e-2,
+        random_state=0,
     )
-    clf.fit(X, y, X_val=X_val, y_val=y_val)
+    clf.fit(X[100:], y[100:], X_val=X_val, y_val=y_val)
     best = min(clf.history_, key=lambda e: e["valid_loss"])  # restored
     expected = log_loss(y_val, clf.predict_proba(X_val))
     assert best["valid_loss"] == pytest.approx(expected, rel=1e-5)
@@ -308,7 +312,7 @@ def test_the_validation_loss_is_unsmoothed():
     trained = clf.net_.get_loss(logits.unsqueeze(1), (target.unsqueeze(1), None), training=True)
     smoothed = torch.nn.functional.cross_entropy(logits, target, label_smoothing=0.4)
     assert float(trained) == pytest.approx(float(smoothed), rel=1e-5)
-    assert abs(float(smoothed) - expected) > 0.01
+    assert abs(float(smoothed) - expected) > 0.02  # 0.04 to 0.10 over seeds 0-4
 
 
 def test_multilabel_targets_are_smoothed_toward_one_half():
