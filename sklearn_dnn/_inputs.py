@@ -32,15 +32,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.utils.validation import check_array, validate_data
 
-from ._numeric_inputs import (
-    EMBEDDED_WIDTH,
-    more_than_two_values,
-    quantile_bins,
-    quantiles,
-    robust_statistics,
-    row_counts,
-    sparse_statistics,
-)
+from ._numeric_inputs import EMBEDDED_WIDTH, dense_fields, row_counts, sparse_fields
 
 # A categorical column with at most this many training categories is
 # one-hot encoded inside the network; one with more gets a learned
@@ -439,7 +431,7 @@ def describe(X, categorical_features, numeric_scaling, n_bins=None):
                 "matrix dense. Use numeric_scaling=None, 'auto' or 'robust' (which divides "
                 "without centring) with sparse X."
             )
-        statistics = _sparse_statistics(X, numeric_scaling, n_bins, None)
+        statistics = sparse_fields(X, numeric_scaling, n_bins, None)
         description = InputDescription(names, None, tuple(range(n_columns)), (), (), **statistics)
         return description, X
     columns = _columns(X, names, frame)
@@ -475,7 +467,7 @@ def describe(X, categorical_features, numeric_scaling, n_bins=None):
             codes[:, j] = _category_values(columns[j], names[j]).astype(np.float64)
         else:
             codes[:, j] = _numeric_values(columns[j], names[j], frame)
-    statistics = _dense_statistics(
+    statistics = dense_fields(
         codes[:, list(numeric)], names, numeric, scaled, numeric_scaling, n_bins, None
     )
     description = InputDescription(
@@ -505,13 +497,13 @@ def weigh_statistics(description, codes, numeric_scaling, n_bins, sample_weight)
     if counts is None:
         return description
     if sparse.issparse(codes):
-        statistics = _sparse_statistics(codes, numeric_scaling, n_bins, counts)
+        statistics = sparse_fields(codes, numeric_scaling, n_bins, counts)
     else:
         scaled = numeric_scaling == "standard" or (
             numeric_scaling == "auto" and description.frame is not None
         )
         numeric = description.numeric
-        statistics = _dense_statistics(
+        statistics = dense_fields(
             np.asarray(codes)[:, list(numeric)],
             description.names,
             numeric,
@@ -521,71 +513,6 @@ def weigh_statistics(description, codes, numeric_scaling, n_bins, sample_weight)
             counts,
         )
     return dataclasses.replace(description, **statistics)
-
-
-def _sparse_statistics(X, numeric_scaling, n_bins, counts):
-    """The numeric fields of a sparse matrix's description; ``counts`` of the rows or None."""
-    robust = numeric_scaling == "robust"
-    if counts is not None:
-        kept = counts > 0
-        X, counts = X[np.flatnonzero(kept)], counts[kept]
-    continuous, scale, bins = sparse_statistics(X, robust, n_bins, counts)
-    empty = np.zeros(X.shape[1])
-    return dict(
-        medians=empty,
-        missing=(),
-        mean=empty if robust else None,  # not centred: zeros stay zeros
-        scale=scale if robust else None,
-        continuous=continuous,
-        clipped=continuous if robust else (),
-        bins=bins,
-    )
-
-
-def _dense_statistics(values, names, numeric, scaled, numeric_scaling, n_bins, counts):
-    """The numeric fields of a description, from the numeric columns' ``values`` (NaN missing).
-
-    ``counts`` of the rows (see :func:`~sklearn_dnn._numeric_inputs.row_counts`),
-    or None to count each once.
-    """
-    if counts is not None:
-        kept = counts > 0
-        values, counts = values[kept], counts[kept]
-    observed = ~np.isnan(values)
-    empty = ~observed.any(axis=0)
-    if empty.any():
-        name = names[numeric[int(np.argmax(empty))]]
-        raise ValueError(
-            f"Column {name!r} has no values in the training rows (all are missing): "
-            "drop it, or give it values."
-        )
-    medians = np.array(
-        [
-            quantiles(values[seen, i], 0.5, None if counts is None else counts[seen])
-            for i, seen in enumerate(observed.T)
-        ]
-    )
-    missing = tuple(int(i) for i in np.flatnonzero(~observed.all(axis=0)))
-    continuous = tuple(int(i) for i in np.flatnonzero(more_than_two_values(values)))
-    mean = scale = None
-    needed = scaled or numeric_scaling == "robust" or n_bins
-    filled = np.where(observed, values, medians) if needed else None
-    if numeric_scaling == "robust":
-        mean, scale = robust_statistics(filled, continuous, counts)
-    elif scaled:
-        mean = np.average(filled, axis=0, weights=counts)
-        scale = np.sqrt(np.average((filled - mean) ** 2, axis=0, weights=counts))
-        scale[scale == 0] = 1.0
-    bins = tuple(quantile_bins(filled[:, i], n_bins, counts) for i in continuous) if n_bins else ()
-    return dict(
-        medians=medians,
-        missing=missing,
-        mean=mean,
-        scale=scale,
-        continuous=continuous,
-        clipped=continuous if numeric_scaling == "robust" else (),
-        bins=bins,
-    )
 
 
 # ----------------------------------------------------------------------

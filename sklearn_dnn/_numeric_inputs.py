@@ -167,3 +167,72 @@ def sparse_statistics(X, robust, n_bins, counts=None):
         if n_bins:
             bins.append(np.unique(quantiles(values, np.linspace(0.0, 1.0, n_bins + 1), own)))
     return tuple(continuous), scale, tuple(bins)
+
+
+# ----------------------------------------------------------------------
+# the numeric fields of an InputDescription
+
+
+def sparse_fields(X, numeric_scaling, n_bins, counts):
+    """The numeric fields of a sparse matrix's description; ``counts`` of the rows or None."""
+    robust = numeric_scaling == "robust"
+    if counts is not None:
+        kept = counts > 0
+        X, counts = X[np.flatnonzero(kept)], counts[kept]
+    continuous, scale, bins = sparse_statistics(X, robust, n_bins, counts)
+    empty = np.zeros(X.shape[1])
+    return dict(
+        medians=empty,
+        missing=(),
+        mean=empty if robust else None,  # not centred: zeros stay zeros
+        scale=scale if robust else None,
+        continuous=continuous,
+        clipped=continuous if robust else (),
+        bins=bins,
+    )
+
+
+def dense_fields(values, names, numeric, scaled, numeric_scaling, n_bins, counts):
+    """The numeric fields of a description, from the numeric columns' ``values`` (NaN missing).
+
+    ``counts`` of the rows (see :func:`row_counts`),
+    or None to count each once.
+    """
+    if counts is not None:
+        kept = counts > 0
+        values, counts = values[kept], counts[kept]
+    observed = ~np.isnan(values)
+    empty = ~observed.any(axis=0)
+    if empty.any():
+        name = names[numeric[int(np.argmax(empty))]]
+        raise ValueError(
+            f"Column {name!r} has no values in the training rows (all are missing): "
+            "drop it, or give it values."
+        )
+    medians = np.array(
+        [
+            quantiles(values[seen, i], 0.5, None if counts is None else counts[seen])
+            for i, seen in enumerate(observed.T)
+        ]
+    )
+    missing = tuple(int(i) for i in np.flatnonzero(~observed.all(axis=0)))
+    continuous = tuple(int(i) for i in np.flatnonzero(more_than_two_values(values)))
+    mean = scale = None
+    needed = scaled or numeric_scaling == "robust" or n_bins
+    filled = np.where(observed, values, medians) if needed else None
+    if numeric_scaling == "robust":
+        mean, scale = robust_statistics(filled, continuous, counts)
+    elif scaled:
+        mean = np.average(filled, axis=0, weights=counts)
+        scale = np.sqrt(np.average((filled - mean) ** 2, axis=0, weights=counts))
+        scale[scale == 0] = 1.0
+    bins = tuple(quantile_bins(filled[:, i], n_bins, counts) for i in continuous) if n_bins else ()
+    return dict(
+        medians=medians,
+        missing=missing,
+        mean=mean,
+        scale=scale,
+        continuous=continuous,
+        clipped=continuous if numeric_scaling == "robust" else (),
+        bins=bins,
+    )
