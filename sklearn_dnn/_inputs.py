@@ -418,7 +418,7 @@ def describe(X, categorical_features, numeric_scaling, n_bins=None):
         names = tuple(f"x{j}" for j in range(n_columns))
     else:
         names = tuple(str(name) for name in X.columns)
-    scaled = numeric_scaling == "standard" or (numeric_scaling == "auto" and frame is not None)
+    scaled = _standardizes(numeric_scaling, frame)
     if sparse.issparse(X):
         if categorical_features not in (None, "from_dtype"):
             raise ValueError(
@@ -484,6 +484,11 @@ def describe(X, categorical_features, numeric_scaling, n_bins=None):
     return description, codes
 
 
+def _standardizes(numeric_scaling, frame):
+    """Whether ``numeric_scaling`` standardizes the numeric columns (``"auto"``: a frame's)."""
+    return numeric_scaling == "standard" or (numeric_scaling == "auto" and frame is not None)
+
+
 def weigh_statistics(description, codes, numeric_scaling, n_bins, sample_weight):
     """``description`` with its numeric statistics fitted on rows weighed by ``sample_weight``.
 
@@ -499,15 +504,12 @@ def weigh_statistics(description, codes, numeric_scaling, n_bins, sample_weight)
     if sparse.issparse(codes):
         statistics = sparse_fields(codes, numeric_scaling, n_bins, counts)
     else:
-        scaled = numeric_scaling == "standard" or (
-            numeric_scaling == "auto" and description.frame is not None
-        )
         numeric = description.numeric
         statistics = dense_fields(
             np.asarray(codes)[:, list(numeric)],
             description.names,
             numeric,
-            scaled,
+            _standardizes(numeric_scaling, description.frame),
             numeric_scaling,
             n_bins,
             counts,

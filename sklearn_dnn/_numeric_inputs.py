@@ -110,11 +110,15 @@ def robust_statistics(filled, continuous, counts=None):
     """
     n_columns = filled.shape[1]
     center, scale = np.zeros(n_columns), np.ones(n_columns)
-    for i in continuous:
-        column = filled[:, i]
-        q25, q50, q75 = quantiles(column, [0.25, 0.5, 0.75], counts)
-        center[i] = q50
-        scale[i] = _robust_scale(q25, q75, column.min(), column.max())
+    index = list(continuous)
+    if index:
+        columns = filled[:, index]
+        if counts is None:  # every column in one call
+            q25, q50, q75 = np.quantile(columns, [0.25, 0.5, 0.75], axis=0)
+        else:
+            q25, q50, q75 = np.array([quantiles(c, [0.25, 0.5, 0.75], counts) for c in columns.T]).T
+        center[index] = q50
+        scale[index] = _robust_scale(q25, q75, columns.min(axis=0), columns.max(axis=0))
     return center, scale
 
 
@@ -209,12 +213,12 @@ def dense_fields(values, names, numeric, scaled, numeric_scaling, n_bins, counts
             f"Column {name!r} has no values in the training rows (all are missing): "
             "drop it, or give it values."
         )
-    medians = np.array(
-        [
-            quantiles(values[seen, i], 0.5, None if counts is None else counts[seen])
-            for i, seen in enumerate(observed.T)
-        ]
-    )
+    if counts is None:  # every column in one call
+        medians = np.nanmedian(values, axis=0) if values.size else np.zeros(values.shape[1])
+    else:
+        medians = np.array(
+            [quantiles(values[seen, i], 0.5, counts[seen]) for i, seen in enumerate(observed.T)]
+        )
     missing = tuple(int(i) for i in np.flatnonzero(~observed.all(axis=0)))
     continuous = tuple(int(i) for i in np.flatnonzero(more_than_two_values(values)))
     mean = scale = None

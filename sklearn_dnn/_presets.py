@@ -100,9 +100,13 @@ def _kind(estimator):
     return name
 
 
-def tabular_recipe(estimator, **params):
-    """The hyperparameters of the 2024 tabular-MLP recipe, the defaults' (and ``params``).
+def _parameter_set(shared, own, estimator, params):
+    """The set's shared settings, then ``estimator``'s own, then the keywords given."""
+    return {**shared, **own[_kind(estimator)], **params}
 
+
+# The sections both parameter sets' docstrings share.
+_SECTIONS = """\
     Parameters
     ----------
     estimator : DeepClassifier or DeepRegressor, the class or an instance, \
@@ -114,6 +118,20 @@ or "classifier" or "regressor"
     -------
     params : dict
         Keywords for the estimator's constructor: the set's, then ``params``.
+"""
+
+
+def _shares_sections(function):
+    """Fill ``{sections}`` in ``function``'s docstring with :data:`_SECTIONS`."""
+    function.__doc__ = function.__doc__.replace("    {sections}\n", _SECTIONS)
+    return function
+
+
+@_shares_sections
+def tabular_recipe(estimator, **params):
+    """The hyperparameters of the 2024 tabular-MLP recipe, the defaults' (and ``params``).
+
+    {sections}
 
     Examples
     --------
@@ -122,24 +140,14 @@ or "classifier" or "regressor"
     >>> reg.numeric_embedding, reg.schedule, reg.clip_predictions
     ('piecewise', 'cosine', True)
     """
-    name = _kind(estimator)
-    return {**_RECIPE, **_RECIPE_OWN[name], **params}
+    return _parameter_set(_RECIPE, _RECIPE_OWN, estimator, params)
 
 
+@_shares_sections
 def classic_playbook(estimator, **params):
     """The defaults of sklearn-dnn 0.1: the book's playbook, without the 2024 recipe.
 
-    Parameters
-    ----------
-    estimator : DeepClassifier or DeepRegressor, the class or an instance, \
-or "classifier" or "regressor"
-    **params
-        Other hyperparameters, or ones of the set to override.
-
-    Returns
-    -------
-    params : dict
-        Keywords for the estimator's constructor: the set's, then ``params``.
+    {sections}
 
     Examples
     --------
@@ -148,5 +156,4 @@ or "classifier" or "regressor"
     >>> reg.activation, reg.numeric_embedding, reg.schedule, reg.max_epochs
     ('tanh', None, None, 50)
     """
-    name = _kind(estimator)
-    return {**_CLASSIC, **_CLASSIC_OWN[name], **params}
+    return _parameter_set(_CLASSIC, _CLASSIC_OWN, estimator, params)

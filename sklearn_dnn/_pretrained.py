@@ -19,7 +19,7 @@ from torch import nn
 from ._in_pipelines import split_pipeline
 from ._input_summary import refit_warning
 from ._nn.activations import activation_name
-from ._nn.architecture import Activation
+from ._nn.architecture import INPUT_SETTINGS, Activation
 from ._nn.blocks import as_hidden_blocks, blocks_of_sequential
 from ._nn.layers import MemberActivation, ParametricActivation
 from ._warnings import warn
@@ -335,7 +335,7 @@ class TransferMixin:
         """
         if isinstance(source, (str, os.PathLike)):
             source = joblib.load(source)
-        preprocessing, _ = split_pipeline(source)
+        preprocessing, last = split_pipeline(source)
         if keep_preprocessing and preprocessing is None:
             raise ValueError(
                 "keep_preprocessing=True keeps the fitted steps of a Pipeline source; the "
@@ -355,28 +355,24 @@ class TransferMixin:
             n_frozen=n_frozen,
             unfreeze_after=unfreeze_after,
             **architecture,
-            **{**source_input_settings(source), **params},
+            **{**source_input_settings(last), **params},
         )
         if not keep_preprocessing:
             return estimator
         return with_frozen_preprocessing(source, estimator)
 
 
-# The settings that decide what the first reused layer reads.
-INPUT_SETTINGS = ("numeric_scaling", "numeric_embedding", "embedding_size", "feature_scaling")
-
-
 def source_input_settings(source):
-    """The input settings a new estimator takes from ``source``, unless given.
+    """The input settings a new estimator takes from ``source`` (its Pipeline's last step).
 
-    A fitted estimator's own, so that the first reused layer reads inputs
-    encoded as it learned them; for a torch module, the columns as they
-    are (no embedding, no feature scale, arrays unscaled), as it read them.
+    A fitted estimator's own scaling and input stage, so that the first
+    reused layer reads inputs encoded as it learned them; for a torch
+    module, the columns as they are (no embedding, no feature scale, arrays
+    unscaled), as it read them.
     """
-    _, estimator = split_pipeline(source)
-    if hasattr(estimator, "net_"):
-        params = estimator.get_params(deep=False)
-        return {name: params[name] for name in INPUT_SETTINGS}
+    if hasattr(source, "net_"):
+        params = source.get_params(deep=False)
+        return {name: params[name] for name in ("numeric_scaling", *INPUT_SETTINGS)}
     return {"numeric_scaling": "auto", "numeric_embedding": None, "feature_scaling": False}
 
 

@@ -26,6 +26,7 @@ error.)
 """
 
 from .._class_weights import resolved_class_weight
+from .._inputs import check_sample_weight
 from .net import as_tensor, input_rows
 
 # The smallest validation set early stopping accepts (as scikit-learn's MLP),
@@ -71,7 +72,6 @@ def validation_set(settings, task, validation, X, y, sample_weight, features, de
         (``inputs``: its input description, which encodes ``X_val`` too).
     device : str
     """
-    from .._inputs import check_sample_weight
     from .plan import _subset  # the plan imports this module
 
     X_val, y_val, sample_weight_val = validation

@@ -187,11 +187,11 @@ class Architecture:
     def input_settings(self):
         """The input stage's settings: ``numeric_embedding``, ``embedding_size``,
         ``feature_scaling`` (see :func:`sklearn_dnn._inputs.InputDescription.encoded_width`)."""
-        return {name: getattr(self, name) for name in _INPUT_SETTINGS}
+        return {name: getattr(self, name) for name in INPUT_SETTINGS}
 
 
 # The architecture settings of the input stage (sklearn_dnn/_nn/inputs.py).
-_INPUT_SETTINGS = ("numeric_embedding", "embedding_size", "feature_scaling")
+INPUT_SETTINGS = ("numeric_embedding", "embedding_size", "feature_scaling")
 
 
 def _input_settings(settings):
